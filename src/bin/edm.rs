@@ -1,0 +1,2 @@
+//! The `edm` command-line tool.
+fn main() {}

@@ -54,14 +54,6 @@ impl Dd {
         let (hi, lo) = two_sum(p, e);
         Dd { hi, lo }
     }
-
-    /// Product, accurate to about 2^-104 relative.
-    pub fn mul(self, o: Dd) -> Dd {
-        let (p, e) = two_prod(self.hi, o.hi);
-        let e = self.hi.mul_add(o.lo, self.lo.mul_add(o.hi, e));
-        let (hi, lo) = two_sum(p, e);
-        Dd { hi, lo }
-    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,15 @@
 #![deny(missing_docs)]
 
 pub(crate) mod dd;
+pub mod ddpm;
+pub mod denoiser;
 pub mod error;
+pub mod noise;
+pub mod noise_level;
+pub mod precond;
 pub mod schedule;
 pub mod sde;
+pub mod state;
+pub mod steps;
 
 pub use error::{Error, Result};

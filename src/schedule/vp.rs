@@ -86,6 +86,17 @@ impl Vp {
         self.beta_d.mul_add(t, self.beta_min)
     }
 
+    /// The closed-form sigma^-1 of I10 for sigma >= 0 (see [`Schedule::sigma_inv`], which
+    /// also rejects negative and NaN input): 2 L / (sqrt(beta_min^2 + 2 beta_d L) + beta_min)
+    /// with L = ln(1 + sigma^2), free of cancellation and valid at beta_d = 0.
+    pub fn time_of_sigma(&self, sigma: f64) -> f64 {
+        let l = ln_1p_sq(sigma);
+        let root = (2.0 * self.beta_d)
+            .mul_add(l, self.beta_min * self.beta_min)
+            .sqrt();
+        2.0 * l / (root + self.beta_min)
+    }
+
     /// The exponent x(t) = beta_d t^2 / 2 + beta_min t = t (beta_min + beta_d t / 2), as a
     /// double-double, so that exp(x) - 1 keeps every bit for small t.
     fn exponent_dd(&self, t: f64) -> Dd {

@@ -1,0 +1,345 @@
+//! Preconditioning (EDM Section 5 and Table 1, I16–I21): D(x; sigma) = c_skip(sigma) x +
+//! c_out(sigma) F(c_in(sigma) x; c_noise(sigma)), and the loss weight lambda(sigma).
+//!
+//! Every network wrapper and every loss takes its coefficients from here; nothing re-derives
+//! them. All are computed in float64 from the float64 sigma.
+
+use crate::error::{Error, Result, positive};
+use crate::schedule::{IddpmTable, Vp};
+
+/// The five preconditioning coefficients at one noise level (I16, I21).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrecondCoefficients {
+    /// Skip-connection weight c_skip(sigma).
+    pub c_skip: f64,
+    /// Output scale c_out(sigma).
+    pub c_out: f64,
+    /// Input scale c_in(sigma).
+    pub c_in: f64,
+    /// Noise conditioning input c_noise(sigma).
+    pub c_noise: f64,
+    /// Loss weight lambda(sigma) (I21).
+    pub loss_weight: f64,
+}
+
+/// A preconditioning of Table 1 (I16). Methods take a noise level sigma > 0.
+pub trait Preconditioner {
+    /// c_skip(sigma).
+    fn c_skip(&self, sigma: f64) -> f64;
+    /// c_out(sigma).
+    fn c_out(&self, sigma: f64) -> f64;
+    /// c_in(sigma).
+    fn c_in(&self, sigma: f64) -> f64;
+    /// c_noise(sigma).
+    fn c_noise(&self, sigma: f64) -> f64;
+    /// The loss weight lambda(sigma) (I21).
+    fn loss_weight(&self, sigma: f64) -> f64;
+
+    /// The noise level the network is actually evaluated at (NVlabs's `round_sigma`): sigma
+    /// itself, except for iDDPM, which rounds to the nearest u_j.
+    fn round_sigma(&self, sigma: f64) -> f64 {
+        sigma
+    }
+
+    /// All five coefficients, or an error when `sigma` is not a finite positive number or a
+    /// coefficient is not representable (the loss weight 1/sigma^2 overflows below ~1e-154).
+    fn coefficients(&self, sigma: f64) -> Result<PrecondCoefficients> {
+        positive("sigma", sigma)?;
+        let c = PrecondCoefficients {
+            c_skip: self.c_skip(sigma),
+            c_out: self.c_out(sigma),
+            c_in: self.c_in(sigma),
+            c_noise: self.c_noise(sigma),
+            loss_weight: self.loss_weight(sigma),
+        };
+        for (what, v) in [
+            ("c_skip", c.c_skip),
+            ("c_out", c.c_out),
+            ("c_in", c.c_in),
+            ("c_noise", c.c_noise),
+            ("loss weight", c.loss_weight),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::Overflow { what, value: sigma });
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// 1 / sigma^2, the loss weight of VP, VE and iDDPM (I21).
+fn inverse_square(sigma: f64) -> f64 {
+    let r = sigma.recip();
+    r * r
+}
+
+/// 1 / sqrt(sigma^2 + 1) without overflow (c_in of VP and iDDPM, I16).
+fn vp_c_in(sigma: f64) -> f64 {
+    sigma.hypot(1.0).recip()
+}
+
+/// EDM preconditioning (I16 "Ours" column, I19, I21) with data standard deviation sigma_data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EdmPrecond {
+    sigma_data: f64,
+}
+
+impl EdmPrecond {
+    /// EDM preconditioning for data of per-dimension standard deviation `sigma_data > 0`.
+    pub fn new(sigma_data: f64) -> Result<Self> {
+        positive("sigma_data", sigma_data)?;
+        Ok(EdmPrecond { sigma_data })
+    }
+
+    /// sigma_data.
+    pub fn sigma_data(&self) -> f64 {
+        self.sigma_data
+    }
+
+    /// sigma and sigma_data scaled by the same power of two so that the larger lies in [1, 2):
+    /// squares can neither overflow nor lose the smaller term, and the scaling is exact.
+    fn scaled(&self, sigma: f64) -> (f64, f64, i32) {
+        let m = sigma.max(self.sigma_data);
+        let k = ilogb(m);
+        (scale_pow2(sigma, -k), scale_pow2(self.sigma_data, -k), k)
+    }
+}
+
+/// The binary exponent of a positive finite float64 (its floor(log2)).
+fn ilogb(x: f64) -> i32 {
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i32;
+    if e == 0 {
+        // Subnormal: normalise first.
+        ilogb(x * 2f64.powi(64)) - 64
+    } else {
+        e - 1023
+    }
+}
+
+/// x * 2^k, exact unless the result is subnormal, computed in two steps so that 2^k itself
+/// never overflows.
+fn scale_pow2(x: f64, k: i32) -> f64 {
+    let half = k / 2;
+    x * 2f64.powi(half) * 2f64.powi(k - half)
+}
+
+impl Preconditioner for EdmPrecond {
+    /// c_skip = sigma_data^2 / (sigma^2 + sigma_data^2) (I16, I19).
+    fn c_skip(&self, sigma: f64) -> f64 {
+        let (s, d, _) = self.scaled(sigma);
+        d * d / s.mul_add(s, d * d)
+    }
+
+    /// c_out = sigma sigma_data / sqrt(sigma^2 + sigma_data^2) (I16, I19).
+    fn c_out(&self, sigma: f64) -> f64 {
+        let (s, d, k) = self.scaled(sigma);
+        scale_pow2(s * d / s.hypot(d), k)
+    }
+
+    /// c_in = 1 / sqrt(sigma^2 + sigma_data^2) (I16, I17).
+    fn c_in(&self, sigma: f64) -> f64 {
+        let (s, d, k) = self.scaled(sigma);
+        scale_pow2(s.hypot(d).recip(), -k)
+    }
+
+    /// c_noise = ln(sigma) / 4 (I16).
+    fn c_noise(&self, sigma: f64) -> f64 {
+        0.25 * sigma.ln()
+    }
+
+    /// lambda = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2 = 1 / c_out^2 (I21),
+    /// evaluated as 1/sigma_data^2 + 1/sigma^2, which overflows only where lambda itself does.
+    fn loss_weight(&self, sigma: f64) -> f64 {
+        inverse_square(self.sigma_data) + inverse_square(sigma)
+    }
+}
+
+/// VP preconditioning (I16 "VP" column): c_skip = 1, c_out = -sigma, c_in = 1/sqrt(sigma^2+1),
+/// c_noise = (M - 1) sigma^-1(sigma), lambda = 1/sigma^2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VpPrecond {
+    schedule: Vp,
+    m: f64,
+}
+
+impl VpPrecond {
+    /// Default M = 1000 (I10).
+    pub const DEFAULT_M: f64 = 1000.0;
+
+    /// VP preconditioning for `schedule` with M > 1 training time steps.
+    pub fn new(schedule: Vp, m: f64) -> Result<Self> {
+        positive("M - 1", m - 1.0)?;
+        Ok(VpPrecond { schedule, m })
+    }
+
+    /// The paper's defaults (beta_d = 19.9, beta_min = 0.1, M = 1000).
+    pub fn paper() -> Self {
+        VpPrecond {
+            schedule: Vp::paper(),
+            m: Self::DEFAULT_M,
+        }
+    }
+}
+
+impl Preconditioner for VpPrecond {
+    fn c_skip(&self, _sigma: f64) -> f64 {
+        1.0
+    }
+
+    fn c_out(&self, sigma: f64) -> f64 {
+        -sigma
+    }
+
+    fn c_in(&self, sigma: f64) -> f64 {
+        vp_c_in(sigma)
+    }
+
+    /// c_noise = (M - 1) sigma^-1(sigma) (I16), with VP's closed-form inverse (I10).
+    fn c_noise(&self, sigma: f64) -> f64 {
+        (self.m - 1.0) * self.schedule.time_of_sigma(sigma)
+    }
+
+    fn loss_weight(&self, sigma: f64) -> f64 {
+        inverse_square(sigma)
+    }
+}
+
+/// VE preconditioning (I16 "VE" column): c_skip = 1, c_out = sigma, c_in = 1,
+/// c_noise = ln(sigma / 2), lambda = 1/sigma^2.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct VePrecond;
+
+impl Preconditioner for VePrecond {
+    fn c_skip(&self, _sigma: f64) -> f64 {
+        1.0
+    }
+
+    fn c_out(&self, sigma: f64) -> f64 {
+        sigma
+    }
+
+    fn c_in(&self, _sigma: f64) -> f64 {
+        1.0
+    }
+
+    /// c_noise = ln(sigma / 2) (I16).
+    fn c_noise(&self, sigma: f64) -> f64 {
+        (0.5 * sigma).ln()
+    }
+
+    fn loss_weight(&self, sigma: f64) -> f64 {
+        inverse_square(sigma)
+    }
+}
+
+/// iDDPM preconditioning (I16 "iDDPM" column): c_skip = 1, c_out = -sigma,
+/// c_in = 1/sqrt(sigma^2+1), c_noise = M - 1 - argmin_j |u_j - sigma|, lambda = 1/sigma^2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IddpmPrecond {
+    table: IddpmTable,
+}
+
+impl IddpmPrecond {
+    /// iDDPM preconditioning over the u-table `table`.
+    pub fn new(table: IddpmTable) -> Self {
+        IddpmPrecond { table }
+    }
+
+    /// The u-table.
+    pub fn table(&self) -> &IddpmTable {
+        &self.table
+    }
+}
+
+impl Preconditioner for IddpmPrecond {
+    fn c_skip(&self, _sigma: f64) -> f64 {
+        1.0
+    }
+
+    fn c_out(&self, sigma: f64) -> f64 {
+        -sigma
+    }
+
+    fn c_in(&self, sigma: f64) -> f64 {
+        vp_c_in(sigma)
+    }
+
+    /// c_noise = M - 1 - argmin_j |u_j - sigma| (I16).
+    fn c_noise(&self, sigma: f64) -> f64 {
+        (self.table.m() - 1) as f64 - self.table.nearest_index(sigma) as f64
+    }
+
+    fn loss_weight(&self, sigma: f64) -> f64 {
+        inverse_square(sigma)
+    }
+
+    /// The u_j nearest to sigma.
+    fn round_sigma(&self, sigma: f64) -> f64 {
+        self.table.round_sigma(sigma)
+    }
+}
+
+/// One of the preconditionings of Table 1, chosen at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrecondKind {
+    /// VP (I16).
+    Vp(VpPrecond),
+    /// VE (I16).
+    Ve(VePrecond),
+    /// iDDPM (I16).
+    Iddpm(IddpmPrecond),
+    /// EDM (I16).
+    Edm(EdmPrecond),
+}
+
+impl PrecondKind {
+    /// The preconditioning with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`),
+    /// EDM with data standard deviation `sigma_data`.
+    pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
+        Ok(match name {
+            "vp" => PrecondKind::Vp(VpPrecond::paper()),
+            "ve" => PrecondKind::Ve(VePrecond),
+            "iddpm" => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
+            "edm" => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),
+            _ => {
+                return Err(Error::UnknownName {
+                    what: "preconditioning",
+                    name: name.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            PrecondKind::Vp($p) => $e,
+            PrecondKind::Ve($p) => $e,
+            PrecondKind::Iddpm($p) => $e,
+            PrecondKind::Edm($p) => $e,
+        }
+    };
+}
+
+impl Preconditioner for PrecondKind {
+    fn c_skip(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.c_skip(sigma))
+    }
+    fn c_out(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.c_out(sigma))
+    }
+    fn c_in(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.c_in(sigma))
+    }
+    fn c_noise(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.c_noise(sigma))
+    }
+    fn loss_weight(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.loss_weight(sigma))
+    }
+    fn round_sigma(&self, sigma: f64) -> f64 {
+        dispatch!(self, p => p.round_sigma(sigma))
+    }
+}

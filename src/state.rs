@@ -1,0 +1,101 @@
+//! The vector space a sampler works in.
+//!
+//! Samplers are generic over [`State`], so the code tested in float64 on analytic data
+//! (nalgebra vectors) is the code that drives a neural network on a batch of images.
+
+use crate::error::{Error, Result};
+use crate::noise::NoiseStream;
+use nalgebra::{DMatrix, DVector};
+
+/// A batch of samples forming a real vector space. Coefficients are float64 scalars.
+///
+/// Operations return `Result` because some backends (a GPU tensor) can fail; the nalgebra
+/// implementations never do.
+pub trait State: Clone {
+    /// Number of independent samples in the batch.
+    fn batch_size(&self) -> usize;
+
+    /// The linear combination `a * self + b * other`.
+    fn lin_comb(&self, a: f64, other: &Self, b: f64) -> Result<Self>;
+
+    /// `a * self`.
+    fn scale(&self, a: f64) -> Result<Self>;
+
+    /// Standard normal noise shaped like `self`; sample k's noise comes from `streams[k]` only.
+    fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self>;
+}
+
+fn check_streams(streams: &[NoiseStream], batch: usize) -> Result<()> {
+    if streams.len() == batch {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            what: "noise streams per sample",
+            expected: batch,
+            got: streams.len(),
+        })
+    }
+}
+
+fn check_shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// A single sample.
+impl State for DVector<f64> {
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    fn lin_comb(&self, a: f64, other: &Self, b: f64) -> Result<Self> {
+        check_shape("state length", self.len(), other.len())?;
+        Ok(self.zip_map(other, |x, y| a * x + b * y))
+    }
+
+    fn scale(&self, a: f64) -> Result<Self> {
+        Ok(self * a)
+    }
+
+    fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {
+        check_streams(streams, 1)?;
+        let mut v = DVector::zeros(self.len());
+        streams[0].fill_normal(v.as_mut_slice());
+        Ok(v)
+    }
+}
+
+/// A batch of samples, one per column.
+impl State for DMatrix<f64> {
+    fn batch_size(&self) -> usize {
+        self.ncols()
+    }
+
+    fn lin_comb(&self, a: f64, other: &Self, b: f64) -> Result<Self> {
+        check_shape("state rows", self.nrows(), other.nrows())?;
+        check_shape("state columns", self.ncols(), other.ncols())?;
+        Ok(self.zip_map(other, |x, y| a * x + b * y))
+    }
+
+    fn scale(&self, a: f64) -> Result<Self> {
+        Ok(self * a)
+    }
+
+    fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {
+        check_streams(streams, self.ncols())?;
+        let mut m = DMatrix::zeros(self.nrows(), self.ncols());
+        for (mut col, s) in m.column_iter_mut().zip(streams.iter_mut()) {
+            for v in col.iter_mut() {
+                *v = s.normal();
+            }
+        }
+        Ok(m)
+    }
+}

@@ -1,0 +1,275 @@
+//! Time discretisations (EDM Eq. 5 and Table 1, I14) and NVlabs's ablation combinations.
+//!
+//! Every discretisation gives N noise levels sigma_0 > ... > sigma_{N-1} > 0 followed by
+//! sigma_N = 0. [`Discretization::native_times`] gives the paper's t_i in the discretisation's
+//! own schedule; [`Discretization::times_for`] maps the noise levels to any schedule's time
+//! through its sigma^-1, as NVlabs's ablation sampler does (`--disc` x `--schedule`).
+
+use crate::error::{Error, Result, in_range, positive, sigma_range};
+use crate::schedule::{IddpmTable, Schedule, Vp};
+
+/// i / (N - 1), with the single step of N = 1 at 0.
+fn ramp(i: usize, n: usize) -> f64 {
+    if n == 1 {
+        0.0
+    } else {
+        i as f64 / (n - 1) as f64
+    }
+}
+
+fn check_count(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::CountTooSmall {
+            name: "N",
+            value: 0,
+            min: 1,
+        });
+    }
+    Ok(())
+}
+
+/// Appends the final 0 and checks that the whole sequence is finite and strictly decreasing.
+fn finish(mut steps: Vec<f64>) -> Result<Vec<f64>> {
+    steps.push(0.0);
+    for (index, w) in steps.windows(2).enumerate() {
+        if !(w[0].is_finite() && w[1] < w[0]) {
+            return Err(Error::NotDecreasing {
+                index: index + 1,
+                prev: w[0],
+                next: w[1],
+            });
+        }
+    }
+    Ok(steps)
+}
+
+/// How the iDDPM discretisation picks N entries of the u-table (I14).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IddpmSelection {
+    /// The paper's formula: t_i = u_{floor(j0 + (M - 1 - j0) i/(N - 1) + 1/2)}.
+    Paper {
+        /// Number of leading (largest) table entries skipped, j0 (default 8).
+        j0: usize,
+    },
+    /// NVlabs's ablation sampler: keep the u_j within [sigma_min, sigma_max], then take index
+    /// round((len - 1) i/(N - 1)), rounding halves to even as torch.round does.
+    Nvlabs {
+        /// Smallest kept noise level (default 0.002).
+        sigma_min: f64,
+        /// Largest kept noise level (default 81).
+        sigma_max: f64,
+    },
+}
+
+/// A time discretisation of I14.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Discretization {
+    /// VP: t_i = 1 + i/(N-1) (eps_s - 1), sigma_i = sigma_VP(t_i).
+    Vp {
+        /// The VP schedule that maps t_i to sigma_i.
+        schedule: Vp,
+        /// The last time eps_s (default 1e-3).
+        eps_s: f64,
+    },
+    /// VE: t_i = sigma_max^2 (sigma_min^2 / sigma_max^2)^(i/(N-1)), sigma_i = sqrt(t_i).
+    Ve {
+        /// Smallest noise level (default 0.02).
+        sigma_min: f64,
+        /// Largest noise level (default 100).
+        sigma_max: f64,
+    },
+    /// iDDPM: entries of the u-table (I12).
+    Iddpm {
+        /// The u-table.
+        table: IddpmTable,
+        /// How the entries are picked.
+        selection: IddpmSelection,
+    },
+    /// EDM: sigma_i = (sigma_max^(1/rho) + i/(N-1) (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho.
+    Edm {
+        /// Smallest noise level (default 0.002).
+        sigma_min: f64,
+        /// Largest noise level (default 80).
+        sigma_max: f64,
+        /// Exponent rho (default 7).
+        rho: f64,
+    },
+}
+
+impl Discretization {
+    /// VP steps from `schedule` ending at time `eps_s` in (0, 1).
+    pub fn vp(schedule: Vp, eps_s: f64) -> Result<Self> {
+        positive("eps_s", eps_s)?;
+        in_range("eps_s", eps_s, 0.0, 1.0 - f64::EPSILON)?;
+        Ok(Discretization::Vp { schedule, eps_s })
+    }
+
+    /// VE steps between `sigma_min` and `sigma_max`.
+    pub fn ve(sigma_min: f64, sigma_max: f64) -> Result<Self> {
+        sigma_range(sigma_min, sigma_max)?;
+        Ok(Discretization::Ve {
+            sigma_min,
+            sigma_max,
+        })
+    }
+
+    /// iDDPM steps picked from `table` by `selection`.
+    pub fn iddpm(table: IddpmTable, selection: IddpmSelection) -> Result<Self> {
+        match selection {
+            IddpmSelection::Paper { j0 } => {
+                if j0 + 1 >= table.m() {
+                    return Err(Error::OutOfRange {
+                        name: "j0",
+                        value: j0 as f64,
+                        min: 0.0,
+                        max: (table.m() - 2) as f64,
+                    });
+                }
+            }
+            IddpmSelection::Nvlabs {
+                sigma_min,
+                sigma_max,
+            } => {
+                sigma_range(sigma_min, sigma_max)?;
+            }
+        }
+        Ok(Discretization::Iddpm { table, selection })
+    }
+
+    /// EDM steps between `sigma_min` and `sigma_max` with exponent `rho > 0`.
+    pub fn edm(sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Self> {
+        sigma_range(sigma_min, sigma_max)?;
+        positive("rho", rho)?;
+        Ok(Discretization::Edm {
+            sigma_min,
+            sigma_max,
+            rho,
+        })
+    }
+
+    /// The paper's default discretisation by name (`vp`, `ve`, `iddpm`, `edm`).
+    pub fn paper(name: &str) -> Result<Self> {
+        match name {
+            "vp" => Self::vp(Vp::paper(), Vp::DEFAULT_EPS_S),
+            "ve" => Self::ve(0.02, 100.0),
+            "iddpm" => Self::iddpm(IddpmTable::paper(), IddpmSelection::Paper { j0: 8 }),
+            "edm" => Self::edm(0.002, 80.0, 7.0),
+            _ => Err(Error::UnknownName {
+                what: "discretization",
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// The noise levels sigma_0 > ... > sigma_{N-1} > sigma_N = 0 for `n >= 1` steps.
+    pub fn sigmas(&self, n: usize) -> Result<Vec<f64>> {
+        check_count(n)?;
+        let steps = match self {
+            Discretization::Vp { schedule, eps_s } => vp_times(*eps_s, n)
+                .into_iter()
+                .map(|t| schedule.sigma_at(t))
+                .collect(),
+            Discretization::Ve {
+                sigma_min,
+                sigma_max,
+            } => (0..n)
+                .map(|i| sigma_max * (sigma_min / sigma_max).powf(ramp(i, n)))
+                .collect(),
+            Discretization::Iddpm { table, selection } => iddpm_sigmas(table, *selection, n)?,
+            Discretization::Edm {
+                sigma_min,
+                sigma_max,
+                rho,
+            } => (0..n)
+                .map(|i| edm_sigma(*sigma_min, *sigma_max, *rho, ramp(i, n)))
+                .collect(),
+        };
+        finish(steps)
+    }
+
+    /// The paper's t_i (I14) in the discretisation's own schedule, ending with t_N = 0:
+    /// VP times for `Vp`, t = sigma^2 for `Ve`, t = sigma for `Iddpm` and `Edm`.
+    pub fn native_times(&self, n: usize) -> Result<Vec<f64>> {
+        check_count(n)?;
+        match self {
+            Discretization::Vp { eps_s, .. } => finish(vp_times(*eps_s, n)),
+            Discretization::Ve {
+                sigma_min,
+                sigma_max,
+            } => {
+                let (a, b) = (sigma_max * sigma_max, sigma_min * sigma_min);
+                if !a.is_finite() {
+                    return Err(Error::Overflow {
+                        what: "VE time sigma_max^2",
+                        value: *sigma_max,
+                    });
+                }
+                finish((0..n).map(|i| a * (b / a).powf(ramp(i, n))).collect())
+            }
+            Discretization::Iddpm { .. } | Discretization::Edm { .. } => self.sigmas(n),
+        }
+    }
+
+    /// The times at which `schedule` reaches this discretisation's noise levels,
+    /// t_i = sigma^-1(sigma_i), ending with t_N = 0 (NVlabs's ablation combinations).
+    pub fn times_for<S: Schedule>(&self, n: usize, schedule: &S) -> Result<Vec<f64>> {
+        let sigmas = self.sigmas(n)?;
+        let times = sigmas[..n]
+            .iter()
+            .map(|&s| schedule.sigma_inv(s))
+            .collect::<Result<Vec<f64>>>()?;
+        finish(times)
+    }
+}
+
+/// t_i = 1 + i/(N-1) (eps_s - 1) (I14, VP).
+fn vp_times(eps_s: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| ramp(i, n).mul_add(eps_s - 1.0, 1.0))
+        .collect()
+}
+
+/// sigma_i = (sigma_max^(1/rho) + r (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho (I14, EDM).
+pub fn edm_sigma(sigma_min: f64, sigma_max: f64, rho: f64, r: f64) -> f64 {
+    let a = sigma_max.powf(rho.recip());
+    let b = sigma_min.powf(rho.recip());
+    r.mul_add(b - a, a).powf(rho)
+}
+
+fn iddpm_sigmas(table: &IddpmTable, selection: IddpmSelection, n: usize) -> Result<Vec<f64>> {
+    let u = table.u();
+    let m = table.m();
+    Ok(match selection {
+        IddpmSelection::Paper { j0 } => (0..n)
+            .map(|i| {
+                // floor(j0 + (M - 1 - j0) i / (N - 1) + 1/2), in exact integer arithmetic.
+                let den = 2 * (n.max(2) - 1);
+                u[j0 + (2 * (m - 1 - j0) * i + den / 2) / den]
+            })
+            .collect(),
+        IddpmSelection::Nvlabs {
+            sigma_min,
+            sigma_max,
+        } => {
+            let kept: Vec<f64> = u
+                .iter()
+                .copied()
+                .filter(|&x| x >= sigma_min && x <= sigma_max)
+                .collect();
+            if kept.is_empty() {
+                return Err(Error::InvalidSigmaRange {
+                    min: sigma_min,
+                    max: sigma_max,
+                });
+            }
+            (0..n)
+                .map(|i| {
+                    // torch: ((len - 1) / (N - 1) * i).round(), in this order, ties to even.
+                    let step = (kept.len() - 1) as f64 / (n.max(2) - 1) as f64;
+                    let k = (step * i as f64).round_ties_even();
+                    kept[k as usize]
+                })
+                .collect()
+        }
+    })
+}

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod conversions;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;
+pub mod sampler;
 pub mod schedule;
 pub mod sde;
 pub mod state;

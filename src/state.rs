@@ -21,6 +21,13 @@ pub trait State: Clone {
     /// `a * self`.
     fn scale(&self, a: f64) -> Result<Self>;
 
+    /// `self <- a * self + b * other`, in place where the backend allows it (samplers use this
+    /// on the hot path; the default allocates through [`State::lin_comb`]).
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        *self = self.lin_comb(a, other, b)?;
+        Ok(())
+    }
+
     /// Standard normal noise shaped like `self`; sample k's noise comes from `streams[k]` only.
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self>;
 }
@@ -64,6 +71,12 @@ impl State for DVector<f64> {
         Ok(self * a)
     }
 
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        check_shape("state length", self.len(), other.len())?;
+        self.zip_apply(other, |x, y| *x = a * *x + b * y);
+        Ok(())
+    }
+
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {
         check_streams(streams, 1)?;
         let mut v = DVector::zeros(self.len());
@@ -86,6 +99,13 @@ impl State for DMatrix<f64> {
 
     fn scale(&self, a: f64) -> Result<Self> {
         Ok(self * a)
+    }
+
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        check_shape("state rows", self.nrows(), other.nrows())?;
+        check_shape("state columns", self.ncols(), other.ncols())?;
+        self.zip_apply(other, |x, y| *x = a * *x + b * y);
+        Ok(())
     }
 
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {

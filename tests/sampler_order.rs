@@ -79,7 +79,10 @@ fn fitted_order(name: &str, method: Method, n: usize) -> f64 {
 fn assert_orders(name: &str, n: usize) {
     for method in Method::ALL {
         let p = fitted_order(name, method, n);
-        println!("{name:>5} {method:?}: N = {n} -> {}: order {p:.3}", 2 * n - 1);
+        println!(
+            "{name:>5} {method:?}: N = {n} -> {}: order {p:.3}",
+            2 * n - 1
+        );
         assert!(
             (p - method.order()).abs() <= ORDER_TOL,
             "{name} {method:?}: fitted order {p} is not within {ORDER_TOL} of {}",
@@ -120,6 +123,10 @@ fn i24_orders_iddpm_reported() {
             "iddpm {method:?}: orders for N = 17, 33, 65, 129, 257 -> 2N - 1: {}",
             orders.join(", ")
         );
-        assert!(orders.iter().all(|o| o.parse::<f64>().is_ok_and(f64::is_finite)));
+        assert!(
+            orders
+                .iter()
+                .all(|o| o.parse::<f64>().is_ok_and(f64::is_finite))
+        );
     }
 }

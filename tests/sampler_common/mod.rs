@@ -33,9 +33,7 @@ impl DiagGaussian {
         let var = (0..d)
             .map(|k| lo * (hi / lo).powf(k as f64 / (d - 1) as f64))
             .collect();
-        let mean = (0..d)
-            .map(|k| if k % 2 == 0 { mu } else { -mu })
-            .collect();
+        let mean = (0..d).map(|k| if k % 2 == 0 { mu } else { -mu }).collect();
         DiagGaussian { mean, var }
     }
 

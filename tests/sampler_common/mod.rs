@@ -17,6 +17,10 @@ pub const REL_ROUNDING: f64 = 1e-13;
 /// hundred steps.
 pub const REL_RUN_ROUNDING: f64 = 1e-11;
 
+/// A relative difference no accumulation of rounding reaches: two results this far apart come
+/// from different methods.
+pub const NOT_ROUNDING: f64 = 1e-5;
+
 /// False-alarm probability of every statistical test.
 pub const FALSE_ALARM: f64 = 1e-6;
 

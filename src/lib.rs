@@ -14,6 +14,7 @@ pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
 pub mod error;
+pub mod io;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;

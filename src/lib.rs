@@ -22,5 +22,6 @@ pub mod schedule;
 pub mod sde;
 pub mod state;
 pub mod steps;
+pub mod tolerance;
 
 pub use error::{Error, Result};

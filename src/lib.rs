@@ -25,3 +25,8 @@ pub mod steps;
 pub mod tolerance;
 
 pub use error::{Error, Result};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -15,6 +15,7 @@ pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
 pub mod error;
+pub mod io;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;
@@ -23,5 +24,11 @@ pub mod schedule;
 pub mod sde;
 pub mod state;
 pub mod steps;
+pub mod tolerance;
 
 pub use error::{Error, Result};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

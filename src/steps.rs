@@ -222,10 +222,14 @@ impl Discretization {
     }
 }
 
-/// t_i = 1 + i/(N-1) (eps_s - 1) (I14, VP).
+/// t_i = 1 + i/(N-1) (eps_s - 1) (I14, VP), evaluated as (1 - r) + r eps_s so that both
+/// endpoints are exact (1 - r is exact for r in [1/2, 1]).
 fn vp_times(eps_s: f64, n: usize) -> Vec<f64> {
     (0..n)
-        .map(|i| ramp(i, n).mul_add(eps_s - 1.0, 1.0))
+        .map(|i| {
+            let r = ramp(i, n);
+            r.mul_add(eps_s, 1.0 - r)
+        })
         .collect()
 }
 

@@ -44,10 +44,15 @@ impl IddpmTable {
         let angle = |j: usize| FRAC_PI_2 * (j as f64) / (mf * (c2 + 1.0));
         let mut u = vec![0.0f64; m + 1];
         for j in (1..=m).rev() {
-            // abar_{j-1} / abar_j = (sin a_{j-1} / sin a_j)^2
-            let ratio = (angle(j - 1).sin() / angle(j).sin()).powi(2);
+            // r = abar_{j-1}/abar_j = (sin a / sin b)^2 with a = a_{j-1}, b = a_j, and
+            // (u_j^2 + 1)/r - 1 = (u_j^2 + (1 - r))/r, where 1 - r = sin(b - a) sin(b + a) / sin^2 b
+            // has no cancellation (1 - max(r, C1) = min(1 - r, 1 - C1)).
+            let (a, b) = (angle(j - 1), angle(j));
+            let sin_b2 = b.sin().powi(2);
+            let ratio = (a.sin().powi(2) / sin_b2).max(c1);
+            let one_minus = ((b - a).sin() * (b + a).sin() / sin_b2).min(1.0 - c1);
             let uj = u[j];
-            u[j - 1] = ((uj.mul_add(uj, 1.0)) / ratio.max(c1) - 1.0).sqrt();
+            u[j - 1] = (uj.mul_add(uj, one_minus) / ratio).sqrt();
         }
         Ok(IddpmTable { u, c1, c2 })
     }

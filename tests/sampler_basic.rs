@@ -13,9 +13,10 @@ use elucidated::sampler::{
 };
 use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::steps::Discretization;
+use elucidated::tolerance::REL_FLOAT;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, REL_ROUNDING, latents};
+use sampler_common::{DiagGaussian, latents};
 use std::cell::Cell;
 
 /// A denoiser that is not affine in x, so that I08's exactness is not a coincidence of linear
@@ -53,7 +54,7 @@ proptest! {
         prop_assert!(split.up <= next && split.up >= 0.0);
         prop_assert!(split.down <= next && split.down >= 0.0);
         let total = split.down.hypot(split.up);
-        prop_assert!((total - next).abs() <= REL_ROUNDING * next);
+        prop_assert!((total - next).abs() <= REL_FLOAT * next);
     }
 }
 
@@ -249,7 +250,7 @@ fn ablation_grid_reaches_discretisation_levels() {
             let times = d.times_for(16, &schedule).unwrap();
             let grid = SigmaGrid::from_schedule(&schedule, &times).unwrap();
             for (got, want) in grid.sigmas().iter().zip(d.sigmas(16).unwrap()) {
-                assert!((got - want).abs() <= REL_ROUNDING * want, "{disc}/{sched}");
+                assert!((got - want).abs() <= REL_FLOAT * want, "{disc}/{sched}");
             }
         }
     }

@@ -15,12 +15,13 @@ use elucidated::sampler::{
 use elucidated::schedule::{Edm, Schedule, Vp};
 use elucidated::state::State;
 use elucidated::steps::Discretization;
+use elucidated::tolerance::REL_FLOAT;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, NOT_ROUNDING, REL_ROUNDING, REL_RUN_ROUNDING, latents};
+use sampler_common::{DiagGaussian, NOT_ROUNDING, REL_RUN_ROUNDING, latents};
 
 fn close(a: &DVector<f64>, b: &DVector<f64>, scale: f64) -> bool {
-    (a - b).amax() <= REL_ROUNDING * scale
+    (a - b).amax() <= REL_FLOAT * scale
 }
 
 fn vec4() -> impl Strategy<Value = DVector<f64>> {
@@ -73,7 +74,7 @@ proptest! {
             + &x_t * ((1.0 - beta).sqrt() * one_minus_prev / one_minus);
         let mean = ddpm_mean(&x_t, &eps, beta, sigma).unwrap();
         let size = x_t.amax().max(x0.amax()).max(1.0);
-        prop_assert!((mean - posterior).amax() <= REL_ROUNDING * size);
+        prop_assert!((mean - posterior).amax() <= REL_FLOAT * size);
     }
 }
 
@@ -130,7 +131,7 @@ fn i27_ddpm_step_is_mean_plus_noise() {
     let mean = ddpm_mean(&x_t, &eps, beta, sigma).unwrap();
     let z = x_t.randn_like(&mut replay).unwrap();
     let expected = mean + z * beta.sqrt();
-    assert!((first.unwrap() - &expected).amax() <= REL_ROUNDING * expected.amax());
+    assert!((first.unwrap() - &expected).amax() <= REL_FLOAT * expected.amax());
 }
 
 /// I27: DDIM at eta = 0 on the VP schedule is, step by step, the Euler step of the sigma = t,
@@ -221,8 +222,8 @@ fn i27_ddim_eta1_has_ddpm_variance() {
         for (i, &t) in steps.iter().enumerate().filter(|&(_, &t)| t > 1) {
             let tilde = one_minus[t - 2] / one_minus[t - 1] * betas.betas()[t - 1];
             let (a, b) = (ddim.noise_std(i).unwrap(), ddpm.noise_std(i).unwrap());
-            assert!((a * a - tilde).abs() <= REL_ROUNDING * tilde, "t {t}: {a}");
-            assert!((a - b).abs() <= REL_ROUNDING * b, "t {t}: {a} {b}");
+            assert!((a * a - tilde).abs() <= REL_FLOAT * tilde, "t {t}: {a}");
+            assert!((a - b).abs() <= REL_FLOAT * b, "t {t}: {a} {b}");
         }
         assert_eq!(ddim.noise_std(t_max - 1), Some(0.0));
         let data = DiagGaussian::stiff8();

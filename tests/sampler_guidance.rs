@@ -8,9 +8,10 @@ use elucidated::denoiser::{Denoiser, Guided};
 use elucidated::sampler::{OdeSampler, Sampler, Solver};
 use elucidated::schedule::Edm;
 use elucidated::steps::Discretization;
+use elucidated::tolerance::REL_FLOAT;
 use nalgebra::DVector;
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, REL_ROUNDING, latents};
+use sampler_common::{DiagGaussian, latents};
 
 /// The unconditional and the conditional data: two Gaussians of different mean and spectrum.
 fn pair() -> (DiagGaussian, DiagGaussian) {
@@ -48,15 +49,15 @@ proptest! {
         let (du, dc) = (u.denoise(&y, sigma).unwrap(), c.denoise(&y, sigma).unwrap());
         let dw = Guided::new(&u, &c, w).unwrap().denoise(&y, sigma).unwrap();
         let size = du.amax().max(dc.amax()).max(1.0) * w.abs().max(1.0);
-        prop_assert!((&dw - &du - (&dc - &du) * w).amax() <= REL_ROUNDING * size);
+        prop_assert!((&dw - &du - (&dc - &du) * w).amax() <= REL_FLOAT * size);
         let eps = |d: &DVector<f64>| eps_from_denoised(&y, d, sigma).unwrap();
         let guided_eps = eps(&du) + (eps(&dc) - eps(&du)) * w;
         let eps_size = (size + y.amax()) / sigma;
-        prop_assert!((eps(&dw) - guided_eps).amax() <= REL_ROUNDING * eps_size);
+        prop_assert!((eps(&dw) - guided_eps).amax() <= REL_FLOAT * eps_size);
         let score = |d: &DVector<f64>| score_from_denoised(&x, d, scale, sigma).unwrap();
         let guided_score = score(&du) + (score(&dc) - score(&du)) * w;
         let score_size = eps_size / (scale * sigma);
-        prop_assert!((score(&dw) - guided_score).amax() <= REL_ROUNDING * score_size);
+        prop_assert!((score(&dw) - guided_score).amax() <= REL_FLOAT * score_size);
     }
 }
 

@@ -8,8 +8,9 @@ use elucidated::sampler::{EmStep, ReverseSde, Sampler};
 use elucidated::schedule::{Schedule, ScheduleKind, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::state::State;
+use elucidated::tolerance::REL_FLOAT;
 use nalgebra::DMatrix;
-use sampler_common::{DiagGaussian, REL_ROUNDING};
+use sampler_common::DiagGaussian;
 
 /// Allowed distance of a fitted order from its value (see tests/sampler_order.rs).
 const ORDER_TOL: f64 = 0.1;
@@ -109,13 +110,13 @@ fn i26_song_beta_is_song_reverse_sde() {
             let c = Coefficients::at(&schedule, t);
             let (mut f, mut g2) = (c.f, c.g * c.g);
             if name == "vp" {
-                assert!((f + 0.5 * vp.beta(t)).abs() <= REL_ROUNDING * vp.beta(t));
-                assert!((g2 - vp.beta(t)).abs() <= REL_ROUNDING * vp.beta(t));
+                assert!((f + 0.5 * vp.beta(t)).abs() <= REL_FLOAT * vp.beta(t));
+                assert!((g2 - vp.beta(t)).abs() <= REL_FLOAT * vp.beta(t));
                 (f, g2) = (-0.5 * vp.beta(t), vp.beta(t));
             }
             if name == "ve" {
                 assert_eq!(f, 0.0);
-                assert!((g2 - 1.0).abs() <= REL_ROUNDING);
+                assert!((g2 - 1.0).abs() <= REL_FLOAT);
             }
             let k = g2 / (c.scale * c.sigma * c.sigma);
             let song = EmStep {
@@ -129,7 +130,7 @@ fn i26_song_beta_is_song_reverse_sde() {
                 (em.noise, song.noise),
             ] {
                 assert!(
-                    (got - want).abs() <= REL_ROUNDING * want.abs().max(1.0),
+                    (got - want).abs() <= REL_FLOAT * want.abs().max(1.0),
                     "{name} sigma {sigma}: {got} != {want}"
                 );
             }
@@ -156,5 +157,5 @@ fn reverse_sde_run_applies_its_step() {
         elucidated::denoiser::Denoiser::denoise(&data, &(&x0 / c.scale), c.sigma).unwrap();
     let eps = x0.randn_like(&mut replay).unwrap();
     let expected = &x0 * em.x + d * em.denoised + eps * em.noise;
-    assert!((out - &expected).amax() <= REL_ROUNDING * expected.amax());
+    assert!((out - &expected).amax() <= REL_FLOAT * expected.amax());
 }

@@ -7,8 +7,9 @@ use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Churn, Solver, StochasticSampler, generate};
 use elucidated::schedule::{Edm, Schedule, Vp};
 use elucidated::steps::Discretization;
+use elucidated::tolerance::{FALSE_ALARM, REL_FLOAT};
 use nalgebra::DMatrix;
-use sampler_common::{DiagGaussian, FALSE_ALARM, Mixture1, REL_ROUNDING, dkw_bound, ks_distance};
+use sampler_common::{DiagGaussian, Mixture1, dkw_bound, ks_distance};
 
 /// Algorithm 2 on the VP schedule (s != 1) along EDM's noise levels, with the paper's
 /// ImageNet-64 window and S_noise = 1 (the value for which I25 holds exactly).
@@ -39,13 +40,13 @@ fn i25_churn_preserves_gaussian_marginal_exactly() {
         churned += 1;
         let (s, sigma) = (vp.scale_at(t), vp.sigma_at(t));
         let (s_hat, sigma_hat) = (c.scale_hat(), c.sigma_hat());
-        assert!((c.x_factor() * s - s_hat).abs() <= REL_ROUNDING * s_hat);
+        assert!((c.x_factor() * s - s_hat).abs() <= REL_FLOAT * s_hat);
         for &lambda in &data.var {
             let before = s * s * (lambda + sigma * sigma);
             let after = c.x_factor().powi(2) * before + c.noise_std().powi(2);
             let target = s_hat * s_hat * (lambda + sigma_hat * sigma_hat);
             assert!(
-                (after - target).abs() <= REL_ROUNDING * target,
+                (after - target).abs() <= REL_FLOAT * target,
                 "step {i}: {after} != {target}"
             );
         }

@@ -9,20 +9,13 @@ use elucidated::state::State;
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-/// Relative agreement of two float64 computations of the same quantity that differ only in
-/// the order of a few roundings.
-pub const REL_ROUNDING: f64 = 1e-13;
-
-/// Relative agreement of two sampler runs that differ in rounding at every one of up to a few
-/// hundred steps.
+/// Relative agreement of two sampler runs that differ in rounding at every one of up to a
+/// thousand steps (REL_FLOAT per step, accumulated).
 pub const REL_RUN_ROUNDING: f64 = 1e-11;
 
 /// A relative difference no accumulation of rounding reaches: two results this far apart come
 /// from different methods.
 pub const NOT_ROUNDING: f64 = 1e-5;
-
-/// False-alarm probability of every statistical test.
-pub const FALSE_ALARM: f64 = 1e-6;
 
 /// Gaussian data N(mu, diag(var)) in its eigenbasis (I30); the denoiser is exact.
 #[derive(Debug, Clone)]

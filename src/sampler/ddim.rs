@@ -1,9 +1,8 @@
 //! DDIM with eta in [0, 1] (Song, Meng, Ermon 2021), taken in x/s (I27), and the ancestral split
 //! of a step into a deterministic part and fresh noise.
 
-use super::affine::{AffinePlan, AffineStep, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
 use super::grid::SigmaGrid;
-use super::ode::Eval;
 use crate::error::{Error, Result, in_range, positive};
 
 /// A step from sigma to sigma_next split into a deterministic step down to `down` and fresh noise
@@ -84,32 +83,24 @@ impl Ddim {
                 let (sc, sn) = (sigma[i], sigma[i + 1]);
                 let split = AncestralSplit::new(sc, sn, eta)?;
                 let r = (split.down - sc) / sc;
-                let ratio = scale[i + 1] / scale[i];
-                Ok(AffineStep {
-                    at: Eval {
-                        scale: scale[i],
-                        sigma: sc,
-                    },
+                let ends = Ends {
+                    sigma: sc,
+                    scale: scale[i],
                     sigma_next: sn,
-                    x: (1.0 + r) * ratio,
-                    denoised: -r * scale[i + 1],
-                    previous: 0.0,
-                    noise: split.up * scale[i + 1],
-                })
+                    scale_next: scale[i + 1],
+                };
+                Ok(AffineStep::unscaled(ends, [1.0 + r, -r, 0.0, split.up]))
             })
             .collect::<Result<_>>()?;
         Ok(Ddim {
-            plan: AffinePlan {
-                steps,
-                x0_factor: sigma[0] * scale[0],
-            },
+            plan: AffinePlan::new(steps),
         })
     }
 
     /// The standard deviation of the fresh noise of step i in x units, s_{i+1} sigma_up
     /// (`None` past the last step).
     pub fn noise_std(&self, i: usize) -> Option<f64> {
-        self.plan.steps.get(i).map(|s| s.noise)
+        self.plan.steps.get(i).map(AffineStep::noise_std)
     }
 }
 

@@ -1,7 +1,6 @@
 //! DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) from discrete betas (I27).
 
-use super::affine::{AffinePlan, AffineStep, affine_sampler};
-use super::ode::Eval;
+use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
 use crate::ddpm::BetaSchedule;
 
 /// The variance of the fresh noise of a DDPM step t -> t - 1.
@@ -50,30 +49,29 @@ impl Ddpm {
                     (_, DdpmVariance::Beta) => beta,
                     (_, DdpmVariance::Posterior) => one_minus(t - 1) / denom * beta,
                 };
-                AffineStep {
-                    at: Eval {
-                        scale: sqrt_abar(t),
-                        sigma: sigmas[t - 1],
-                    },
+                let ends = Ends {
+                    sigma: sigmas[t - 1],
+                    scale: sqrt_abar(t),
                     sigma_next: if t == 1 { 0.0 } else { sigmas[t - 2] },
-                    x: (1.0 - beta).sqrt() * (one_minus(t - 1) / denom),
-                    denoised: sqrt_abar(t - 1) * beta / denom,
-                    previous: 0.0,
-                    noise: var.sqrt(),
-                }
+                    scale_next: sqrt_abar(t - 1),
+                };
+                let c = [
+                    (1.0 - beta).sqrt() * (one_minus(t - 1) / denom),
+                    sqrt_abar(t - 1) * beta / denom,
+                    0.0,
+                    var.sqrt(),
+                ];
+                AffineStep::scaled(ends, c)
             })
             .collect();
         Ddpm {
-            plan: AffinePlan {
-                steps,
-                x0_factor: one_minus(t_max).sqrt(),
-            },
+            plan: AffinePlan::new(steps),
         }
     }
 
     /// The standard deviation sigma_t of the fresh noise of step i (from t = T - i), in x units.
     pub fn noise_std(&self, i: usize) -> Option<f64> {
-        self.plan.steps.get(i).map(|s| s.noise)
+        self.plan.steps.get(i).map(AffineStep::noise_std)
     }
 }
 

@@ -1,9 +1,8 @@
 //! DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2) in the (s, sigma) formulation: a multistep
 //! solver of the PF-ODE in y = x/s with lambda = -ln sigma, on the same step core.
 
-use super::affine::{AffinePlan, AffineStep, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
 use super::grid::SigmaGrid;
-use super::ode::Eval;
 
 /// DPM-Solver++(2M): with y = x/s, h_i = ln(sigma_i / sigma_{i+1}) and r_i = h_{i-1} / h_i,
 ///
@@ -34,24 +33,18 @@ impl Dpmpp2m {
                     let h_last = (sigma[i - 1] / sc).ln();
                     h / (2.0 * h_last)
                 };
-                AffineStep {
-                    at: Eval {
-                        scale: scale[i],
-                        sigma: sc,
-                    },
+                let ends = Ends {
+                    sigma: sc,
+                    scale: scale[i],
                     sigma_next: sn,
-                    x: (sn / sc) * (scale[i + 1] / scale[i]),
-                    denoised: scale[i + 1] * phi * (1.0 + weight_prev),
-                    previous: -scale[i + 1] * phi * weight_prev,
-                    noise: 0.0,
-                }
+                    scale_next: scale[i + 1],
+                };
+                let c = [sn / sc, phi * (1.0 + weight_prev), -phi * weight_prev, 0.0];
+                AffineStep::unscaled(ends, c)
             })
             .collect();
         Dpmpp2m {
-            plan: AffinePlan {
-                steps,
-                x0_factor: sigma[0] * scale[0],
-            },
+            plan: AffinePlan::new(steps),
         }
     }
 }

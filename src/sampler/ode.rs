@@ -3,7 +3,7 @@
 //! ([`super::StochasticSampler`]) shares.
 
 use super::grid::{TimeGrid, check_step_point, step_point};
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Run, Sample, Sampler, into_slot};
 use super::stochastic::{Churn, ChurnStep};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
@@ -57,7 +57,7 @@ pub(crate) fn euler_coefficients(c: &Coefficients, h: f64) -> (f64, f64) {
     (1.0 + ha, -hb)
 }
 
-/// Where and how the denoiser is evaluated: scale s and noise level sigma at that time.
+/// Where the denoiser is evaluated: scale s and noise level sigma at that time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Eval {
     pub(crate) scale: f64,
@@ -73,20 +73,28 @@ impl From<&Coefficients> for Eval {
     }
 }
 
-/// The second evaluation of a second-order step: x' = p_x x + p_D D, D' = D(x'/s'; sigma'),
-/// then x_{i+1} = q_x x + q_D D + q_D' D'.
+/// The coefficients of x_{n} = c_x x + c_D D (scaled states at scales `from` and `to`) for the
+/// unscaled states y = x/s: y_n = c_x (s / s_n) y + (c_D / s_n) D. Both ratios are exactly the
+/// inputs where s = 1.
+pub(crate) fn unscaled((cx, cd): (f64, f64), from: f64, to: f64) -> (f64, f64) {
+    (cx * (from / to), cd / to)
+}
+
+/// The second evaluation of a second-order step, for unscaled states: y' = p_y y + p_D D,
+/// D' = D(y'; sigma'), then y_{i+1} = q_y y + q_D D + q_D' D'.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Correction {
-    at: Eval,
+    sigma: f64,
     predictor: (f64, f64),
     combine: [f64; 3],
 }
 
 impl Correction {
     /// The alpha-variant of NVlabs's ablation sampler from `start` towards `next` with step
-    /// `h`, expanded into one linear combination of x, D and D' (no difference x' - x is formed,
-    /// so no rounding is amplified for small alpha). At alpha = 1 the second evaluation is at
-    /// the grid time t_{i+1} itself.
+    /// `h`, in x: x' = x + alpha h d, x_{i+1} = x + h ((1 - 1/(2 alpha)) d + 1/(2 alpha) d'),
+    /// expanded into one linear combination of x, D and D' (no difference x' - x is formed,
+    /// so no rounding is amplified for small alpha), then written for y = x/s. At alpha = 1
+    /// the second evaluation is at the grid time t_{i+1} itself.
     fn new<S: Schedule>(
         schedule: &S,
         (start, next): (&Coefficients, &Coefficients),
@@ -101,27 +109,30 @@ impl Correction {
         let (ha, hb) = step_rates(start, h);
         let (ha2, hb2) = step_rates(&mid, h);
         let (w1, w2) = (1.0 - 0.5 / alpha, 0.5 / alpha);
-        let predictor = (1.0 + alpha * ha, -alpha * hb);
-        let combine = [
-            1.0 + w1 * ha + w2 * ha2 * predictor.0,
-            -w1 * hb + w2 * ha2 * predictor.1,
+        let (p0, p1) = (1.0 + alpha * ha, -alpha * hb);
+        let q = [
+            1.0 + w1 * ha + w2 * ha2 * p0,
+            -w1 * hb + w2 * ha2 * p1,
             -w2 * hb2,
         ];
+        let (q0, q1) = unscaled((q[0], q[1]), start.scale, next.scale);
         Ok(Correction {
-            at: Eval::from(&mid),
-            predictor,
-            combine,
+            sigma: mid.sigma,
+            predictor: unscaled((p0, p1), start.scale, mid.scale),
+            combine: [q0, q1, q[2] / next.scale],
         })
     }
 }
 
-/// One step of Algorithm 1 or 2, every coefficient computed at construction.
+/// One step of Algorithm 1 or 2 for unscaled states, every coefficient computed at
+/// construction.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PlanStep {
     churn: Option<ChurnStep>,
-    at: Eval,
+    sigma: f64,
     sigma_from: f64,
     sigma_next: f64,
+    scale_next: f64,
     euler: (f64, f64),
     correction: Option<Correction>,
 }
@@ -136,7 +147,7 @@ impl PlanStep {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
     steps: Vec<PlanStep>,
-    x0_factor: f64,
+    start: Eval,
 }
 
 impl Plan {
@@ -168,17 +179,18 @@ impl Plan {
                 };
                 Ok(PlanStep {
                     churn,
-                    at: Eval::from(&start),
+                    sigma: start.sigma,
                     sigma_from: cur.sigma,
                     sigma_next: next.sigma,
-                    euler: euler_coefficients(&start, h),
+                    scale_next: next.scale,
+                    euler: unscaled(euler_coefficients(&start, h), start.scale, next.scale),
                     correction,
                 })
             })
             .collect::<Result<_>>()?;
         Ok(Plan {
             steps,
-            x0_factor: points[0].sigma * points[0].scale,
+            start: Eval::from(&points[0]),
         })
     }
 
@@ -197,26 +209,35 @@ impl Plan {
         streams: &mut [NoiseStream],
         options: Options<'_, S>,
     ) -> Result<Sample<S>> {
-        let mut x = latent.scale(self.x0_factor)?;
-        let mut run = Run::start(denoiser, options, self.steps.len(), &x, streams)?;
+        let mut y = latent.scale(self.start.sigma)?;
+        let start = (&y, self.start.scale);
+        let mut run = Run::start(denoiser, options, self.steps.len(), start, streams)?;
+        let mut scratch: Option<S> = None;
         for (i, step) in self.steps.iter().enumerate() {
             if let Some(churn) = &step.churn {
-                churn.apply(&mut x, streams)?;
+                churn.apply_unscaled(&mut y, streams)?;
             }
-            let denoised = run.denoise(&x, step.at.scale, step.at.sigma)?;
+            let denoised = run.denoise(&y, step.sigma)?;
             match &step.correction {
-                None => x.lin_comb_assign(step.euler.0, &denoised, step.euler.1)?,
+                None => y.lin_comb_assign(step.euler.0, &denoised, step.euler.1)?,
                 Some(c) => {
-                    let (px, pd) = c.predictor;
-                    let x_prime = x.lin_comb(px, &denoised, pd)?;
-                    let denoised_prime = run.denoise(&x_prime, c.at.scale, c.at.sigma)?;
-                    x.lin_comb_assign(c.combine[0], &denoised, c.combine[1])?;
-                    x.lin_comb_assign(1.0, &denoised_prime, c.combine[2])?;
+                    let (py, pd) = c.predictor;
+                    let y_prime = into_slot(
+                        scratch.take(),
+                        |out| y.lin_comb_into(py, &denoised, pd, out),
+                        || y.lin_comb(py, &denoised, pd),
+                    )?;
+                    let denoised_prime = run.denoise(&y_prime, c.sigma)?;
+                    scratch = Some(y_prime);
+                    let [q0, q1, q2] = c.combine;
+                    y.lin_comb3_assign(q0, &denoised, q1, &denoised_prime, q2)?;
                 }
             }
-            run.step_done(i, (step.sigma_from, step.sigma_next), &x, &denoised);
+            let levels = (step.sigma_from, step.sigma_next);
+            run.step_done(i, levels, (&y, step.scale_next), &denoised)?;
         }
-        Ok(run.finish(x))
+        let scale = self.steps.last().map_or(self.start.scale, |s| s.scale_next);
+        run.finish(y, scale)
     }
 }
 

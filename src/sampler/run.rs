@@ -123,6 +123,10 @@ pub fn generate<P: Sampler + ?Sized, S: State, D: Denoiser<S> + ?Sized>(
 }
 
 /// The bookkeeping of one run: counts evaluations, calls the observer, records the trajectory.
+///
+/// Samplers keep the unscaled state y = x/s, the denoiser's input, so that no pass over the
+/// data is spent on scaling at each evaluation; the scaled x = s y is formed only for the
+/// observer, the trajectory and the result, and not at all where s = 1.
 pub(crate) struct Run<'a, 'o, S, D: ?Sized> {
     denoiser: &'a D,
     options: Options<'o, S>,
@@ -131,24 +135,51 @@ pub(crate) struct Run<'a, 'o, S, D: ?Sized> {
     trajectory: Vec<S>,
 }
 
+/// A state computed into the storage of `slot` when it holds one (scratch kept from step to
+/// step, so that large states are not allocated and freed at every step), else afresh.
+pub(crate) fn into_slot<S>(
+    slot: Option<S>,
+    into: impl FnOnce(&mut S) -> Result<()>,
+    fresh: impl FnOnce() -> Result<S>,
+) -> Result<S> {
+    match slot {
+        Some(mut state) => {
+            into(&mut state)?;
+            Ok(state)
+        }
+        None => fresh(),
+    }
+}
+
+/// x = s y, borrowed where s = 1.
+fn scaled<S: State>(y: &S, scale: f64) -> Result<std::borrow::Cow<'_, S>> {
+    use std::borrow::Cow;
+    if scale == 1.0 {
+        Ok(Cow::Borrowed(y))
+    } else {
+        Ok(Cow::Owned(y.scale(scale)?))
+    }
+}
+
 impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
-    /// Starts a run of `steps` steps at x_0 = `x0`, checking one stream per sample.
+    /// Starts a run of `steps` steps at y_0 = `y0` with scale `scale0`, checking one stream
+    /// per sample.
     pub(crate) fn start(
         denoiser: &'a D,
         options: Options<'o, S>,
         steps: usize,
-        x0: &S,
+        (y0, scale0): (&S, f64),
         streams: &[NoiseStream],
     ) -> Result<Self> {
-        if streams.len() != x0.batch_size() {
+        if streams.len() != y0.batch_size() {
             return Err(Error::DimensionMismatch {
                 what: "noise streams per sample",
-                expected: x0.batch_size(),
+                expected: y0.batch_size(),
                 got: streams.len(),
             });
         }
         let trajectory = if options.record {
-            vec![x0.clone()]
+            vec![scaled(y0, scale0)?.into_owned()]
         } else {
             Vec::new()
         };
@@ -161,46 +192,49 @@ impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
         })
     }
 
-    /// D(x / s; sigma) for the scaled state `x`; the division is skipped at s = 1.
-    pub(crate) fn denoise(&mut self, x: &S, scale: f64, sigma: f64) -> Result<S> {
+    /// D(y; sigma) for the unscaled state `y`.
+    pub(crate) fn denoise(&mut self, y: &S, sigma: f64) -> Result<S> {
         self.nfe += 1;
-        if scale == 1.0 {
-            self.denoiser.denoise(x, sigma)
-        } else {
-            self.denoiser.denoise(&x.scale(scale.recip())?, sigma)
-        }
+        self.denoiser.denoise(y, sigma)
     }
 
-    /// Reports the end of step `step` from `sigma` to `sigma_next`, reaching `x`.
+    /// Reports the end of step `step` from `sigma` to `sigma_next`, reaching y with scale
+    /// `scale` there.
     pub(crate) fn step_done(
         &mut self,
         step: usize,
         (sigma, sigma_next): (f64, f64),
-        x: &S,
+        (y, scale): (&S, f64),
         denoised: &S,
-    ) {
+    ) -> Result<()> {
+        if self.options.observer.is_none() && !self.options.record {
+            return Ok(());
+        }
+        let x = scaled(y, scale)?;
         if let Some(observer) = self.options.observer.as_mut() {
             observer(&StepEvent {
                 step,
                 steps: self.steps,
                 sigma,
                 sigma_next,
-                x,
+                x: &x,
                 denoised,
                 nfe: self.nfe,
             });
         }
         if self.options.record {
-            self.trajectory.push(x.clone());
+            self.trajectory.push(x.into_owned());
         }
+        Ok(())
     }
 
-    /// The result, with the final state `x`.
-    pub(crate) fn finish(self, x: S) -> Sample<S> {
-        Sample {
+    /// The result: the final state x = s y.
+    pub(crate) fn finish(self, y: S, scale: f64) -> Result<Sample<S>> {
+        let x = if scale == 1.0 { y } else { y.scale(scale)? };
+        Ok(Sample {
             x,
             nfe: self.nfe,
             trajectory: self.trajectory,
-        }
+        })
     }
 }

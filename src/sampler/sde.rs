@@ -1,8 +1,8 @@
 //! Euler–Maruyama for the reverse SDE of EDM Eq. 6 (I26), for any (s, sigma) and any beta(t).
 
-use super::affine::{AffinePlan, AffineStep, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
 use super::grid::TimeGrid;
-use super::ode::{Eval, euler_coefficients};
+use super::ode::euler_coefficients;
 use crate::error::{Error, Result};
 use crate::schedule::Schedule;
 use crate::sde::Coefficients;
@@ -33,6 +33,7 @@ pub struct EmStep {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReverseSde {
     plan: AffinePlan,
+    maps: Vec<EmStep>,
 }
 
 impl ReverseSde {
@@ -44,16 +45,28 @@ impl ReverseSde {
         beta: impl Fn(&Coefficients) -> f64,
     ) -> Result<Self> {
         let grid = TimeGrid::new(schedule, times)?;
-        let points = grid.points();
-        let steps = points
+        let maps: Vec<EmStep> = grid
+            .points()
             .windows(2)
             .map(|w| em_step(&w[0], &w[1], beta(&w[0])))
             .collect::<Result<_>>()?;
+        let steps = grid
+            .points()
+            .windows(2)
+            .zip(&maps)
+            .map(|(w, m)| {
+                let ends = Ends {
+                    sigma: w[0].sigma,
+                    scale: w[0].scale,
+                    sigma_next: w[1].sigma,
+                    scale_next: w[1].scale,
+                };
+                AffineStep::scaled(ends, [m.x, m.denoised, 0.0, m.noise])
+            })
+            .collect();
         Ok(ReverseSde {
-            plan: AffinePlan {
-                steps,
-                x0_factor: points[0].sigma * points[0].scale,
-            },
+            plan: AffinePlan::new(steps),
+            maps,
         })
     }
 
@@ -63,17 +76,13 @@ impl ReverseSde {
         Self::new(schedule, times, |c| c.sigma_dot / c.sigma)
     }
 
-    /// The affine map of step i (`None` past the last step).
+    /// The affine map of step i in x (`None` past the last step).
     pub fn step(&self, i: usize) -> Option<EmStep> {
-        self.plan.steps.get(i).map(|s| EmStep {
-            x: s.x,
-            denoised: s.denoised,
-            noise: s.noise,
-        })
+        self.maps.get(i).copied()
     }
 }
 
-fn em_step(cur: &Coefficients, next: &Coefficients, beta: f64) -> Result<AffineStep> {
+fn em_step(cur: &Coefficients, next: &Coefficients, beta: f64) -> Result<EmStep> {
     if !(beta.is_finite() && beta >= 0.0) {
         return Err(Error::OutOfRange {
             name: "beta(t)",
@@ -90,12 +99,9 @@ fn em_step(cur: &Coefficients, next: &Coefficients, beta: f64) -> Result<AffineS
         let noise = cur.scale * cur.sigma * (2.0 * beta * -h).sqrt();
         (h * beta, noise)
     };
-    Ok(AffineStep {
-        at: Eval::from(cur),
-        sigma_next: next.sigma,
+    Ok(EmStep {
         x: cx + langevin,
         denoised: cd - langevin * cur.scale,
-        previous: 0.0,
         noise,
     })
 }

@@ -95,19 +95,21 @@ impl Churn {
         Ok(Some(ChurnStep {
             at,
             x_factor: at.scale / cur.scale,
-            noise_std: var.sqrt() * at.scale * self.s_noise,
+            noise: var.sqrt() * self.s_noise,
         }))
     }
 }
 
 /// The noise increase of one step of Algorithm 2 with the s(t) scaling of NVlabs's ablation
 /// sampler: x_hat = (s(t_hat) / s(t_i)) x_i + sqrt(sigma(t_hat)^2 - sigma(t_i)^2) s(t_hat)
-/// S_noise eps (I25). With the exact denoiser and S_noise = 1 it maps p_{t_i} to p_{t_hat}.
+/// S_noise eps (I25); for the unscaled state y = x/s simply y_hat = y + sqrt(sigma(t_hat)^2 -
+/// sigma(t_i)^2) S_noise eps. With the exact denoiser and S_noise = 1 it maps p_{t_i} to
+/// p_{t_hat}.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChurnStep {
     pub(crate) at: Coefficients,
     x_factor: f64,
-    noise_std: f64,
+    noise: f64,
 }
 
 impl ChurnStep {
@@ -133,13 +135,25 @@ impl ChurnStep {
 
     /// sqrt(sigma(t_hat)^2 - sigma(t_i)^2) s(t_hat) S_noise, the factor on eps.
     pub fn noise_std(&self) -> f64 {
-        self.noise_std
+        self.noise * self.at.scale
     }
 
-    /// x <- x_factor x + noise_std eps, eps drawn from each sample's own stream.
+    /// x <- x_factor x + noise_std eps for the scaled state x, eps drawn from each sample's
+    /// own stream.
     pub fn apply<S: State>(&self, x: &mut S, streams: &mut [NoiseStream]) -> Result<()> {
         let eps = x.randn_like(streams)?;
-        x.lin_comb_assign(self.x_factor, &eps, self.noise_std)
+        x.lin_comb_assign(self.x_factor, &eps, self.noise_std())
+    }
+
+    /// y <- y + sqrt(sigma(t_hat)^2 - sigma(t_i)^2) S_noise eps for the unscaled state y, as
+    /// the sampler applies it.
+    pub(crate) fn apply_unscaled<S: State>(
+        &self,
+        y: &mut S,
+        streams: &mut [NoiseStream],
+    ) -> Result<()> {
+        let eps = y.randn_like(streams)?;
+        y.lin_comb_assign(1.0, &eps, self.noise)
     }
 }
 

@@ -3,6 +3,10 @@
 //! axpy over the same data (the floor: one pass reading two vectors and writing one).
 //!
 //! `cargo bench --bench sampler` prints `ratio <sampler>: <x>` lines after criterion's timings.
+//! The denoiser's fresh output buffers are freed at every step; glibc's allocator then often
+//! returns that memory to the system and faults it in again at the next step, which costs more
+//! than the sampler's arithmetic. To see the sampler's own cost, run the bench binary with
+//! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=4294967295`.
 
 use criterion::{Criterion, criterion_group};
 use elucidated::denoiser::FromFn;

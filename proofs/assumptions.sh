@@ -8,7 +8,10 @@ ALLOWED_AXIOMS="ClassicalDedekindReals.sig_not_dec ClassicalDedekindReals.sig_fo
 FunctionalExtensionality.functional_extensionality_dep Classical_Prop.classic
 PropExtensionality.propositional_extensionality"
 COQC=${COQC:-coqc}
-out=.assumptions.v
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/Check.v
+log=$tmp/check.out
 : > "$out"
 n=0
 for f in "$@"; do
@@ -19,10 +22,10 @@ for f in "$@"; do
     n=$((n + 1))
   done
 done
-$COQC -Q . Elucidated "$out" > .assumptions.out 2>&1 || { cat .assumptions.out >&2; exit 1; }
+$COQC -Q . Elucidated "$out" > "$log" 2>&1 || { cat "$log" >&2; exit 1; }
 # An axiom line starts at column 0 with its name followed by " :" or alone (long type wrapped).
 bad=$(awk '/^Axioms:/{ax=1; next} /^Closed under the global context/{ax=0; next}
-           ax && /^[^[:space:]]/ {print $1}' .assumptions.out | sort -u | while read -r a; do
+           ax && /^[^[:space:]]/ {print $1}' "$log" | sort -u | while read -r a; do
         case " $(echo $ALLOWED_AXIOMS) " in *" $a "*) ;; *) echo "$a";; esac
       done)
 if [ -n "$bad" ]; then

@@ -24,6 +24,7 @@ pub mod sde;
 pub mod state;
 pub mod steps;
 pub mod tolerance;
+pub mod vlb;
 
 pub use error::{Error, Result};
 

@@ -89,3 +89,110 @@ pub fn log_normal_pdf(x: &DVector<f64>, m: &DVector<f64>, c: &DMatrix<f64>) -> f
 pub fn rel_err(a: &DVector<f64>, b: &DVector<f64>, floor: f64) -> f64 {
     (a - b).amax() / b.amax().max(floor)
 }
+
+/// |a - b|_inf <= `rel` * |scale|_inf, with a message naming the check.
+pub fn assert_close(a: &DVector<f64>, b: &DVector<f64>, rel: f64, scale: f64, what: &str) {
+    let err = (a - b).amax();
+    assert!(
+        err <= rel * scale,
+        "{what}: |a - b| = {err:e} > {rel:e} * {scale:e}\n a = {a}\n b = {b}"
+    );
+}
+
+/// Interval that a chi-square(`dof`) statistic leaves with probability FALSE_ALARM (two-sided).
+pub fn chi_square_interval(dof: usize) -> (f64, f64) {
+    use elucidated::tolerance::FALSE_ALARM;
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    let chi = ChiSquared::new(dof as f64).expect("dof >= 1");
+    (
+        chi.inverse_cdf(FALSE_ALARM / 2.0),
+        chi.inverse_cdf(1.0 - FALSE_ALARM / 2.0),
+    )
+}
+
+/// Sum over the columns of `x` of the squared Mahalanobis distance to N(m, c), by Cholesky:
+/// chi-square with (columns * d) degrees of freedom when the columns are draws from N(m, c).
+pub fn mahalanobis_sum(x: &DMatrix<f64>, m: &DVector<f64>, c: &DMatrix<f64>) -> f64 {
+    let chol = c.clone().cholesky().expect("positive definite");
+    x.column_iter()
+        .map(|col| {
+            let r = col - m;
+            let w = chol.l().solve_lower_triangular(&r).expect("nonsingular");
+            w.norm_squared()
+        })
+        .sum()
+}
+
+/// Mean and unbiased standard deviation of `values`.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// Nodes and weights of 5-point Gauss–Legendre quadrature on [-1, 1].
+const GAUSS_LEGENDRE_5: [(f64, f64); 5] = [
+    (0.0, 0.568_888_888_888_888_9),
+    (-0.538_469_310_105_683_1, 0.478_628_670_499_366_5),
+    (0.538_469_310_105_683_1, 0.478_628_670_499_366_5),
+    (-0.906_179_845_938_664, 0.236_926_885_056_189_1),
+    (0.906_179_845_938_664, 0.236_926_885_056_189_1),
+];
+
+/// The nodes and weights of composite 5-point Gauss–Legendre quadrature on [a, b] with
+/// `panels` equal panels.
+pub fn quadrature_rule(a: f64, b: f64, panels: usize) -> Vec<(f64, f64)> {
+    let h = (b - a) / panels as f64;
+    (0..panels)
+        .flat_map(|p| {
+            let mid = a + (p as f64 + 0.5) * h;
+            GAUSS_LEGENDRE_5
+                .iter()
+                .map(move |&(x, w)| (mid + 0.5 * h * x, 0.5 * h * w))
+        })
+        .collect()
+}
+
+/// int_a^b f by composite 5-point Gauss–Legendre quadrature.
+pub fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
+    quadrature_rule(a, b, panels)
+        .into_iter()
+        .map(|(x, w)| w * f(x))
+        .sum()
+}
+
+/// The derivative of `f` at 0 by the fourth-order central difference with step `h`:
+/// (f(-2h) - 8 f(-h) + 8 f(h) - f(2h)) / (12 h), truncation error O(h^4).
+pub fn derivative5(f: impl Fn(f64) -> DVector<f64>, h: f64) -> DVector<f64> {
+    (f(-2.0 * h) - f(-h) * 8.0 + f(h) * 8.0 - f(2.0 * h)) / (12.0 * h)
+}
+
+/// The gradient of a scalar `f` at `x` by fourth-order central differences with step `h`.
+pub fn gradient5(f: impl Fn(&DVector<f64>) -> f64, x: &DVector<f64>, h: f64) -> DVector<f64> {
+    DVector::from_fn(x.len(), |i, _| {
+        let at = |t: f64| {
+            let mut y = x.clone();
+            y[i] += t;
+            DVector::from_element(1, f(&y))
+        };
+        derivative5(at, h)[0]
+    })
+}
+
+/// The matrix of the affine map x -> f(x) about `origin`: column j is f(origin + e_j) - f(origin).
+pub fn linear_part(
+    f: impl Fn(&DVector<f64>) -> DVector<f64>,
+    origin: &DVector<f64>,
+) -> DMatrix<f64> {
+    let d = origin.len();
+    let base = f(origin);
+    let cols: Vec<DVector<f64>> = (0..d)
+        .map(|j| {
+            let mut e = origin.clone();
+            e[j] += 1.0;
+            f(&e) - &base
+        })
+        .collect();
+    DMatrix::from_columns(&cols)
+}

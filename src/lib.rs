@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analytic;
 pub mod conversions;
 pub(crate) mod dd;
 pub mod ddpm;
@@ -25,6 +26,7 @@ pub mod sde;
 pub mod state;
 pub mod steps;
 pub mod tolerance;
+pub mod vlb;
 
 pub use error::{Error, Result};
 

@@ -16,7 +16,7 @@ use elucidated::steps::Discretization;
 use elucidated::tolerance::REL_FLOAT;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, latents};
+use sampler_common::{latents, log_spaced, stiff8};
 use std::cell::Cell;
 
 /// A denoiser that is not affine in x, so that I08's exactness is not a coincidence of linear
@@ -74,7 +74,7 @@ impl<S: elucidated::state::State, D: Denoiser<S>> Denoiser<S> for Counting<'_, D
 fn counted_nfe<P: Sampler>(sampler: &P) -> (usize, usize) {
     let calls = Cell::new(0);
     let data = Counting {
-        inner: DiagGaussian::stiff8(),
+        inner: stiff8(),
         calls: &calls,
     };
     let (latent, mut streams) = latents(8, &[1, 2]);
@@ -136,7 +136,7 @@ fn callback_and_trajectory() {
         .native_times(n)
         .unwrap();
     let heun = OdeSampler::new(&vp, &times, Solver::HEUN).unwrap();
-    let data = DiagGaussian::stiff8();
+    let data = stiff8();
     let (latent, mut streams) = latents(8, &[3]);
     let mut seen: Vec<(usize, f64, f64, usize)> = Vec::new();
     let mut observer = |e: &StepEvent<'_, DMatrix<f64>>| {
@@ -230,11 +230,7 @@ fn construction_errors_are_typed() {
     let (latent, _) = latents(4, &[1, 2]);
     let mut one = [NoiseStream::new(1)];
     assert!(matches!(
-        sampler.sample(
-            &DiagGaussian::log_spaced(4, 0.1, 1.0, 0.0),
-            &latent,
-            &mut one
-        ),
+        sampler.sample(&log_spaced(4, 0.1, 1.0, 0.0), &latent, &mut one),
         Err(Error::DimensionMismatch { .. })
     ));
 }

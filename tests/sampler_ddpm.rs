@@ -18,7 +18,7 @@ use elucidated::steps::Discretization;
 use elucidated::tolerance::REL_FLOAT;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, NOT_ROUNDING, REL_RUN_ROUNDING, latents};
+use sampler_common::{NOT_ROUNDING, REL_RUN_ROUNDING, latents, log_spaced, stiff8};
 
 fn close(a: &DVector<f64>, b: &DVector<f64>, scale: f64) -> bool {
     (a - b).amax() <= REL_FLOAT * scale
@@ -83,16 +83,14 @@ proptest! {
 /// it is -eps / sqrt(1 - abar_t).
 #[test]
 fn i27_score_of_exact_denoiser_is_gaussian_score() {
-    let data = DiagGaussian::log_spaced(5, 1e-3, 2.0, 0.4);
+    let data = log_spaced(5, 1e-3, 2.0, 0.4);
     let vp = Vp::paper();
     let x = DVector::from_vec(vec![0.3, -1.2, 2.0, 0.05, -0.7]);
     for t in [0.01, 0.2, 0.5, 0.9] {
         let (s, sigma) = (vp.scale_at(t), vp.sigma_at(t));
         let d = data.denoise(&(&x / s), sigma).unwrap();
         let score = score_from_denoised(&x, &d, s, sigma).unwrap();
-        let exact = DVector::from_fn(5, |k, _| {
-            -(x[k] - s * data.mean[k]) / (s * s * (data.var[k] + sigma * sigma))
-        });
+        let exact = data.marginal(&vp, t).unwrap().score(&x, 0.0).unwrap();
         assert!(close(&score, &exact, exact.amax()));
         let eps = eps_from_denoised(&(&x / s), &d, sigma).unwrap();
         let one_minus_abar = sigma * sigma / (1.0 + sigma * sigma);
@@ -107,7 +105,7 @@ fn i27_score_of_exact_denoiser_is_gaussian_score() {
 fn i27_ddpm_step_is_mean_plus_noise() {
     let betas = BetaSchedule::linear(1e-4, 0.02, 1000).unwrap();
     let ddpm = Ddpm::new(&betas, DdpmVariance::Beta);
-    let data = DiagGaussian::log_spaced(4, 1e-2, 1.0, 0.3);
+    let data = log_spaced(4, 1e-2, 1.0, 0.3);
     let (latent, mut streams) = latents(4, &[9]);
     let mut replay = streams.clone();
     let mut first: Option<DMatrix<f64>> = None;
@@ -147,7 +145,7 @@ fn i27_ddim_eta0_is_euler_in_x_over_s() {
         .native_times(n)
         .unwrap();
     let grid = SigmaGrid::from_schedule(&vp, &times).unwrap();
-    let data = DiagGaussian::stiff8();
+    let data = stiff8();
     let (latent, streams) = latents(8, &[1, 2, 3]);
     let ddim = Ddim::new(&grid, 0.0)
         .unwrap()
@@ -191,7 +189,7 @@ fn i27_ddim_eta0_is_euler_bitwise_at_unit_scale() {
         .unwrap()
         .times_for(18, &Edm)
         .unwrap();
-    let data = DiagGaussian::stiff8();
+    let data = stiff8();
     let (latent, streams) = latents(8, &[7, 8]);
     let ddim = Ddim::new(&SigmaGrid::from_schedule(&Edm, &times).unwrap(), 0.0)
         .unwrap()
@@ -226,7 +224,7 @@ fn i27_ddim_eta1_has_ddpm_variance() {
             assert!((a - b).abs() <= REL_FLOAT * b, "t {t}: {a} {b}");
         }
         assert_eq!(ddim.noise_std(t_max - 1), Some(0.0));
-        let data = DiagGaussian::stiff8();
+        let data = stiff8();
         let (latent, streams) = latents(8, &[21, 22]);
         let a = ddim.sample(&data, &latent, &mut streams.clone()).unwrap();
         let b = ddpm.sample(&data, &latent, &mut streams.clone()).unwrap();

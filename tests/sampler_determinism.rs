@@ -12,7 +12,7 @@ use elucidated::sampler::{
 use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::steps::Discretization;
 use nalgebra::{DMatrix, DVector};
-use sampler_common::{DiagGaussian, latents};
+use sampler_common::{latents, log_spaced};
 
 const SEEDS: [u64; 7] = [11, 5, 7, 2, 99, 3, 42];
 
@@ -25,7 +25,7 @@ fn bits(m: &DMatrix<f64>) -> Vec<u64> {
 
 /// The batch equals each sample drawn alone, any split into sub-batches, and every thread count.
 fn assert_batch_independent<P: Sampler + Sync>(name: &str, sampler: &P) {
-    let data = DiagGaussian::log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
     let batch = generate(sampler, &data, &DMatrix::zeros(DIM, SEEDS.len()), &SEEDS).unwrap();
     for (k, &seed) in SEEDS.iter().enumerate() {
         let alone: DVector<f64> = generate(sampler, &data, &DVector::zeros(DIM), &[seed]).unwrap();
@@ -90,7 +90,7 @@ fn no_churn() -> [Churn; 4] {
 /// for every schedule (with its own steps and with EDM's), every solver and every such churn.
 #[test]
 fn i25_zero_churn_is_algorithm_1_bitwise() {
-    let data = DiagGaussian::log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
     let seeds = [4, 8];
     for name in ScheduleKind::NAMES {
         let schedule = ScheduleKind::paper(name).unwrap();
@@ -136,7 +136,7 @@ fn assert_untouched(after: &mut [NoiseStream], before: &[NoiseStream]) {
 /// The contrast: with churn inside the window, noise is drawn and the result differs.
 #[test]
 fn churn_inside_the_window_draws_noise() {
-    let data = DiagGaussian::log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
     let times = Discretization::paper("edm")
         .unwrap()
         .times_for(10, &Edm)

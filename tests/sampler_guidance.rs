@@ -3,6 +3,7 @@
 
 mod sampler_common;
 
+use elucidated::analytic::Gaussian;
 use elucidated::conversions::{eps_from_denoised, score_from_denoised};
 use elucidated::denoiser::{Denoiser, Guided};
 use elucidated::sampler::{OdeSampler, Sampler, Solver};
@@ -11,14 +12,11 @@ use elucidated::steps::Discretization;
 use elucidated::tolerance::REL_FLOAT;
 use nalgebra::DVector;
 use proptest::prelude::*;
-use sampler_common::{DiagGaussian, latents};
+use sampler_common::{latents, log_spaced};
 
 /// The unconditional and the conditional data: two Gaussians of different mean and spectrum.
-fn pair() -> (DiagGaussian, DiagGaussian) {
-    (
-        DiagGaussian::log_spaced(4, 1e-2, 2.0, 0.0),
-        DiagGaussian::log_spaced(4, 0.5, 0.05, 1.5),
-    )
+fn pair() -> (Gaussian, Gaussian) {
+    (log_spaced(4, 1e-2, 2.0, 0.0), log_spaced(4, 0.5, 0.05, 1.5))
 }
 
 fn vec4() -> impl Strategy<Value = DVector<f64>> {

@@ -3,6 +3,7 @@
 
 mod sampler_common;
 
+use elucidated::analytic::Gaussian;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{EmStep, ReverseSde, Sampler};
 use elucidated::schedule::{Schedule, ScheduleKind, Vp};
@@ -10,7 +11,7 @@ use elucidated::sde::Coefficients;
 use elucidated::state::State;
 use elucidated::tolerance::REL_FLOAT;
 use nalgebra::DMatrix;
-use sampler_common::DiagGaussian;
+use sampler_common::log_spaced;
 
 /// Allowed distance of a fitted order from its value (see tests/sampler_order.rs).
 const ORDER_TOL: f64 = 0.1;
@@ -34,13 +35,13 @@ fn betas() -> [(&'static str, Beta); 3] {
 /// (I30), so x' = (c_x + c_D A_k / s) x + c_n eps and Var x' = (c_x + c_D A_k/s)^2 C_k + c_n^2,
 /// C_k = s^2 (lambda_k + sigma^2) (I03).
 fn covariance_error(
-    data: &DiagGaussian,
+    data: &Gaussian,
     em: &EmStep,
     cur: &Coefficients,
     next: &Coefficients,
 ) -> (f64, f64) {
     let mut worst = (0.0f64, 0.0f64);
-    for &lambda in &data.var {
+    for &lambda in data.eigenvalues().iter() {
         let c_k = cur.scale.powi(2) * (lambda + cur.sigma.powi(2));
         let a_k = lambda / (lambda + cur.sigma.powi(2));
         let gain = em.x + em.denoised * a_k / cur.scale;
@@ -59,7 +60,7 @@ fn covariance_error(
 /// the VP, VE and EDM schedules.
 #[test]
 fn i26_reverse_sde_and_pf_ode_move_covariance_identically() {
-    let data = DiagGaussian::log_spaced(8, 1e-2, 1.0, 0.0);
+    let data = log_spaced(8, 1e-2, 1.0, 0.0);
     for name in ["vp", "ve", "edm"] {
         let schedule = ScheduleKind::paper(name).unwrap();
         let t = schedule.sigma_inv(1.0).unwrap();
@@ -143,7 +144,7 @@ fn i26_song_beta_is_song_reverse_sde() {
 #[test]
 fn reverse_sde_run_applies_its_step() {
     let vp = Vp::paper();
-    let data = DiagGaussian::log_spaced(3, 0.01, 1.0, 0.3);
+    let data = log_spaced(3, 0.01, 1.0, 0.3);
     let times = [0.6, 0.5];
     let sde = ReverseSde::song(&vp, &times).unwrap();
     let em = sde.step(0).unwrap();

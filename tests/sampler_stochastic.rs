@@ -4,12 +4,12 @@
 mod sampler_common;
 
 use elucidated::noise::NoiseStream;
-use elucidated::sampler::{Churn, Solver, StochasticSampler, generate};
+use elucidated::sampler::{Churn, Solver, StochasticSampler, generate_columns};
 use elucidated::schedule::{Edm, Schedule, Vp};
 use elucidated::steps::Discretization;
 use elucidated::tolerance::{FALSE_ALARM, REL_FLOAT};
 use nalgebra::DMatrix;
-use sampler_common::{DiagGaussian, Mixture1, dkw_bound, ks_distance};
+use sampler_common::{dkw_bound, ks_distance, mixture_cdf, mixture3, stiff8};
 
 /// Algorithm 2 on the VP schedule (s != 1) along EDM's noise levels, with the paper's
 /// ImageNet-64 window and S_noise = 1 (the value for which I25 holds exactly).
@@ -29,7 +29,7 @@ fn vp_churned(n: usize) -> (Vp, Vec<f64>, StochasticSampler) {
 /// must be s_hat^2 (Sigma + sigma_hat^2 I), the marginal at t_hat (I01, I03).
 #[test]
 fn i25_churn_preserves_gaussian_marginal_exactly() {
-    let data = DiagGaussian::stiff8();
+    let data = stiff8();
     let n = 32;
     let (vp, times, sampler) = vp_churned(n);
     let mut churned = 0;
@@ -41,7 +41,7 @@ fn i25_churn_preserves_gaussian_marginal_exactly() {
         let (s, sigma) = (vp.scale_at(t), vp.sigma_at(t));
         let (s_hat, sigma_hat) = (c.scale_hat(), c.sigma_hat());
         assert!((c.x_factor() * s - s_hat).abs() <= REL_FLOAT * s_hat);
-        for &lambda in &data.var {
+        for &lambda in data.eigenvalues().iter() {
             let before = s * s * (lambda + sigma * sigma);
             let after = c.x_factor().powi(2) * before + c.noise_std().powi(2);
             let target = s_hat * s_hat * (lambda + sigma_hat * sigma_hat);
@@ -64,7 +64,7 @@ fn i25_churn_preserves_gaussian_marginal_exactly() {
 /// (Bonferroni over the steps, total false-alarm probability FALSE_ALARM).
 #[test]
 fn i25_churn_preserves_mixture_marginal() {
-    let mixture = Mixture1::three();
+    let mixture = mixture3();
     let n = 32;
     let (vp, times, sampler) = vp_churned(n);
     let tested: Vec<usize> = (0..n)
@@ -76,13 +76,15 @@ fn i25_churn_preserves_mixture_marginal() {
     for &i in &tested {
         let c = sampler.churn(i).unwrap();
         let (s, sigma) = (vp.scale_at(times[i]), vp.sigma_at(times[i]));
-        let draws = mixture.draw(samples, sigma, &mut NoiseStream::new(1000 + i as u64));
+        let noisy = mixture.noisy(sigma).unwrap();
+        let mut stream = NoiseStream::new(1000 + i as u64);
+        let draws: Vec<f64> = (0..samples).map(|_| noisy.sample(&mut stream)[0]).collect();
         let mut x = DMatrix::from_row_slice(1, samples, &draws) * s;
         let seeds: Vec<u64> = (0..samples as u64).map(|k| k + 7_000_000).collect();
         c.apply(&mut x, &mut NoiseStream::for_seeds(&seeds))
             .unwrap();
         let unscaled: Vec<f64> = x.iter().map(|v| v / c.scale_hat()).collect();
-        let d = ks_distance(&unscaled, |v| mixture.cdf(v, c.sigma_hat()));
+        let d = ks_distance(&unscaled, |v| mixture_cdf(&mixture, v, c.sigma_hat()));
         println!(
             "step {i}: sigma {sigma:.4} -> {:.4}: KS {d:.4} (bound {bound:.4})",
             c.sigma_hat()
@@ -102,7 +104,7 @@ fn i25_churn_preserves_mixture_marginal() {
 /// distances do not change from N = 128 to 256.
 #[test]
 fn i25_algorithm_2_samples_the_mixture() {
-    let mixture = Mixture1::three();
+    let mixture = mixture3();
     let n = 128;
     let times = Discretization::paper("edm")
         .unwrap()
@@ -112,8 +114,8 @@ fn i25_algorithm_2_samples_the_mixture() {
     let sampler = StochasticSampler::new(&Edm, &times, Solver::HEUN, churn).unwrap();
     let samples = 30_000;
     let seeds: Vec<u64> = (0..samples as u64).collect();
-    let out = generate(&sampler, &mixture, &DMatrix::zeros(1, samples), &seeds).unwrap();
-    let d = ks_distance(out.as_slice(), |v| mixture.cdf(v, 0.0));
+    let out = generate_columns(&sampler, &mixture, 1, &seeds, 2).unwrap();
+    let d = ks_distance(out.as_slice(), |v| mixture_cdf(&mixture, v, 0.0));
     let bound = dkw_bound(samples, FALSE_ALARM);
     println!("Algorithm 2 on the mixture: KS {d:.4} (bound {bound:.4})");
     assert!(d < bound, "KS distance {d} >= {bound}");

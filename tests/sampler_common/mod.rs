@@ -1,9 +1,8 @@
-//! Shared helpers of the sampler tests: small analytic data sets whose denoiser treats every
-//! coordinate (and so every column of a batch) independently, exact flows, and tolerances.
-#![allow(dead_code)]
+//! Shared helpers of the sampler tests: the analytic data of the comparisons (built on the
+//! oracle, src/analytic), exact flows, the Kolmogorov–Smirnov test, and sampler tolerances.
+#![allow(dead_code)] // each test file uses only some of the helpers
 
-use elucidated::Result;
-use elucidated::denoiser::Denoiser;
+use elucidated::analytic::{Gaussian, GaussianMixture};
 use elucidated::noise::NoiseStream;
 use elucidated::state::State;
 use nalgebra::{DMatrix, DVector};
@@ -17,134 +16,59 @@ pub const REL_RUN_ROUNDING: f64 = 1e-11;
 /// from different methods.
 pub const NOT_ROUNDING: f64 = 1e-5;
 
-/// Gaussian data N(mu, diag(var)) in its eigenbasis (I30); the denoiser is exact.
-#[derive(Debug, Clone)]
-pub struct DiagGaussian {
-    pub mean: Vec<f64>,
-    pub var: Vec<f64>,
+/// A fixed random rotation of R^d: the Q factor of a matrix of standard normals.
+fn rotation(d: usize, seed: u64) -> DMatrix<f64> {
+    let mut s = NoiseStream::new(seed);
+    DMatrix::from_fn(d, d, |_, _| s.normal()).qr().q()
 }
 
-impl DiagGaussian {
-    /// d dimensions, variances log-spaced from `lo` to `hi`, means alternating +-`mu`.
-    pub fn log_spaced(d: usize, lo: f64, hi: f64, mu: f64) -> Self {
-        let var = (0..d)
-            .map(|k| lo * (hi / lo).powf(k as f64 / (d - 1) as f64))
-            .collect();
-        let mean = (0..d).map(|k| if k % 2 == 0 { mu } else { -mu }).collect();
-        DiagGaussian { mean, var }
-    }
+/// N(mu, Q diag(lambda) Q^T) in d dimensions with eigenvalues log-spaced from `lo` to `hi`,
+/// mean entries alternating +-`mu`, and a fixed random rotation Q: a full covariance, not a
+/// diagonal one.
+pub fn log_spaced(d: usize, lo: f64, hi: f64, mu: f64) -> Gaussian {
+    let eigenvalues = DVector::from_fn(d, |k, _| lo * (hi / lo).powf(k as f64 / (d - 1) as f64));
+    let mean = DVector::from_fn(d, |k, _| if k % 2 == 0 { mu } else { -mu });
+    Gaussian::from_eigen(mean, rotation(d, 17), eigenvalues).expect("valid Gaussian")
+}
 
-    /// The d = 8 Gaussian of the sampler comparisons: eigenvalues 1e-4 ... 1, mean +-0.1.
-    pub fn stiff8() -> Self {
-        Self::log_spaced(8, 1e-4, 1.0, 0.1)
-    }
+/// The d = 8 Gaussian of the sampler comparisons: eigenvalues 1e-4 ... 1, mean +-0.1.
+pub fn stiff8() -> Gaussian {
+    log_spaced(8, 1e-4, 1.0, 0.1)
+}
 
-    pub fn dim(&self) -> usize {
-        self.var.len()
-    }
+/// The exact PF-ODE solution (I30) from the unscaled x_0 = sigma0 n of every latent column to
+/// noise level `sigma1`, scaled by `scale1`.
+pub fn exact_from_latents(
+    data: &Gaussian,
+    latent: &DMatrix<f64>,
+    (sigma0, sigma1, scale1): (f64, f64, f64),
+) -> DMatrix<f64> {
+    data.transport(&(latent * sigma0), sigma0, sigma1)
+        .expect("finite flow")
+        * scale1
+}
 
-    /// D(x; sigma)_k = mu_k + var_k / (var_k + sigma^2) (x_k - mu_k) (I30).
-    pub fn denoise_coord(&self, k: usize, x: f64, sigma: f64) -> f64 {
-        let (m, v) = (self.mean[k], self.var[k]);
-        m + v / (v + sigma * sigma) * (x - m)
-    }
+/// A one-dimensional mixture of three well separated components of unequal weight and width
+/// (I31).
+pub fn mixture3() -> GaussianMixture {
+    let comps = [(-1.0, 0.2), (0.5, 0.1), (2.0, 0.3)]
+        .iter()
+        .map(|&(m, s)| Gaussian::isotropic(DVector::from_element(1, m), s).expect("valid"))
+        .collect();
+    GaussianMixture::new(&[0.3, 0.5, 0.2], comps).expect("valid mixture")
+}
 
-    /// The exact PF-ODE flow of the unscaled state y = x/s from sigma0 to sigma1 (I30).
-    pub fn flow(&self, y0: &DVector<f64>, sigma0: f64, sigma1: f64) -> DVector<f64> {
-        DVector::from_fn(self.dim(), |k, _| {
-            let (m, v) = (self.mean[k], self.var[k]);
-            let ratio = ((v + sigma1 * sigma1) / (v + sigma0 * sigma0)).sqrt();
-            m + ratio * (y0[k] - m)
+/// The CDF of a one-dimensional mixture's p(x; sigma) = sum_k w_k N(mu_k, v_k + sigma^2) (I31).
+pub fn mixture_cdf(mixture: &GaussianMixture, x: f64, sigma: f64) -> f64 {
+    mixture
+        .weights()
+        .iter()
+        .zip(mixture.components())
+        .map(|(w, c)| {
+            let std = (c.covariance()[(0, 0)] + sigma * sigma).sqrt();
+            w * Normal::new(c.mean()[0], std).expect("valid normal").cdf(x)
         })
-    }
-}
-
-impl Denoiser<DVector<f64>> for DiagGaussian {
-    fn denoise(&self, x: &DVector<f64>, sigma: f64) -> Result<DVector<f64>> {
-        Ok(DVector::from_fn(x.len(), |k, _| {
-            self.denoise_coord(k, x[k], sigma)
-        }))
-    }
-}
-
-impl Denoiser<DMatrix<f64>> for DiagGaussian {
-    fn denoise(&self, x: &DMatrix<f64>, sigma: f64) -> Result<DMatrix<f64>> {
-        Ok(DMatrix::from_fn(x.nrows(), x.ncols(), |k, j| {
-            self.denoise_coord(k, x[(k, j)], sigma)
-        }))
-    }
-}
-
-/// A one-dimensional Gaussian mixture sum_k w_k N(mu_k, v_k) (I31), applied to every
-/// coordinate independently.
-#[derive(Debug, Clone)]
-pub struct Mixture1 {
-    pub components: Vec<(f64, f64, f64)>,
-}
-
-impl Mixture1 {
-    /// Three well separated components of unequal weight and width.
-    pub fn three() -> Self {
-        Mixture1 {
-            components: vec![(0.3, -1.0, 0.04), (0.5, 0.5, 0.01), (0.2, 2.0, 0.09)],
-        }
-    }
-
-    /// The exact denoiser: responsibility-weighted per-component denoisers, responsibilities by
-    /// log-sum-exp (I31).
-    pub fn denoise_scalar(&self, x: f64, sigma: f64) -> f64 {
-        let s2 = sigma * sigma;
-        let logs: Vec<f64> = self
-            .components
-            .iter()
-            .map(|&(w, m, v)| w.ln() - 0.5 * (v + s2).ln() - 0.5 * (x - m).powi(2) / (v + s2))
-            .collect();
-        let top = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let weights: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
-        let total: f64 = weights.iter().sum();
-        self.components
-            .iter()
-            .zip(&weights)
-            .map(|(&(_, m, v), r)| r / total * (m + v / (v + s2) * (x - m)))
-            .sum()
-    }
-
-    /// The CDF of p(x; sigma) = sum_k w_k N(mu_k, v_k + sigma^2) (I31).
-    pub fn cdf(&self, x: f64, sigma: f64) -> f64 {
-        self.components
-            .iter()
-            .map(|&(w, m, v)| {
-                w * Normal::new(m, (v + sigma * sigma).sqrt())
-                    .expect("valid normal")
-                    .cdf(x)
-            })
-            .sum()
-    }
-
-    /// n exact draws from p(x; sigma), from one stream.
-    pub fn draw(&self, n: usize, sigma: f64, stream: &mut NoiseStream) -> Vec<f64> {
-        (0..n)
-            .map(|_| {
-                let u = stream.uniform();
-                let mut acc = 0.0;
-                let &(_, m, v) = self
-                    .components
-                    .iter()
-                    .find(|c| {
-                        acc += c.0;
-                        u < acc
-                    })
-                    .unwrap_or(self.components.last().expect("non-empty"));
-                m + (v + sigma * sigma).sqrt() * stream.normal()
-            })
-            .collect()
-    }
-}
-
-impl Denoiser<DMatrix<f64>> for Mixture1 {
-    fn denoise(&self, x: &DMatrix<f64>, sigma: f64) -> Result<DMatrix<f64>> {
-        Ok(x.map(|v| self.denoise_scalar(v, sigma)))
-    }
+        .sum()
 }
 
 /// The Kolmogorov–Smirnov distance sup |F_n - F| of `samples` from `cdf`.
@@ -168,12 +92,34 @@ pub fn dkw_bound(n: usize, alpha: f64) -> f64 {
     ((2.0 / alpha).ln() / (2.0 * n as f64)).sqrt()
 }
 
+/// The latents 0, e_1, ..., e_d (columns) of [`expected_rms_error`].
+pub fn basis_latents(d: usize) -> DMatrix<f64> {
+    let mut m = DMatrix::zeros(d, d + 1);
+    for j in 0..d {
+        m[(j, j + 1)] = 1.0;
+    }
+    m
+}
+
+/// The root-mean-square error per coordinate over standard normal latents n, exactly, for a
+/// sampler that is affine in n (every deterministic sampler on Gaussian data, whose denoiser is
+/// affine): with err(n) = err(0) + A n, E |err|^2 = |err(0)|^2 + sum_j |err(e_j) - err(0)|^2.
+/// `errors` holds err at the columns of [`basis_latents`].
+pub fn expected_rms_error(errors: &DMatrix<f64>) -> f64 {
+    let d = errors.nrows();
+    let e0 = errors.column(0);
+    let spread: f64 = (1..=d)
+        .map(|j| (errors.column(j) - e0).norm_squared())
+        .sum();
+    ((e0.norm_squared() + spread) / d as f64).sqrt()
+}
+
 /// RMS over columns of the Euclidean distance between two batches, divided by sqrt(d).
 pub fn rms_error(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     ((a - b).norm_squared() / (a.len() as f64)).sqrt()
 }
 
-/// Standard normal latents of dimension `d`, one column per seed.
+/// Standard normal latents of dimension `d`, one column per seed, and the streams after them.
 pub fn latents(d: usize, seeds: &[u64]) -> (DMatrix<f64>, Vec<NoiseStream>) {
     let mut streams = NoiseStream::for_seeds(seeds);
     let m = DMatrix::zeros(d, seeds.len())

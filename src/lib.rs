@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod data;
 pub(crate) mod dd;
 pub mod error;
 pub mod schedule;

@@ -12,6 +12,7 @@
 
 pub mod analytic;
 pub mod conversions;
+pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;

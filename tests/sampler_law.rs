@@ -6,11 +6,15 @@ mod sampler_common;
 
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{GaussianLaw, Sampler, SamplerKind, generate_columns, wasserstein2};
+use elucidated::schedule::Schedule;
 use elucidated::schedule::Vp;
+use elucidated::state::State;
 use elucidated::steps::Discretization;
 use elucidated::tolerance::{REL_FLOAT, mean_bound, variance_ratio_interval};
 use nalgebra::{DMatrix, DVector};
-use sampler_common::{REL_RUN_ROUNDING, basis_latents, log_spaced};
+use sampler_common::{
+    REL_RUN_ROUNDING, basis_latents, exact_from_latents, expected_rms_error, log_spaced,
+};
 
 /// The samplers and the grid of the checks: VP (s != 1) along EDM's levels, 12 steps.
 fn build(kind: &str) -> elucidated::sampler::AnySampler {
@@ -51,6 +55,47 @@ fn law_of_deterministic_sampler_is_its_affine_map() {
             "{kind}"
         );
     }
+}
+
+/// The path error by the law (`GaussianLaw::transport`, `second_moment`) equals the path error
+/// from the runs on the latents 0, e_1, ..., e_d against the oracle's flow.
+#[test]
+fn law_path_error_matches_basis_runs() {
+    let data = log_spaced(4, 1e-2, 1.0, 0.3);
+    let vp = Vp::paper();
+    let times = Discretization::paper("edm")
+        .unwrap()
+        .times_for(12, &vp)
+        .unwrap();
+    let sampler = SamplerKind::from_name("heun")
+        .unwrap()
+        .build(&vp, &times)
+        .unwrap();
+    let sigma0 = vp.sigma_at(times[0]);
+    let latent = GaussianLaw::latent(4);
+    let law = sampler
+        .sample(&data, &latent, &mut [NoiseStream::new(0)])
+        .unwrap();
+    let exact = latent
+        .scale(sigma0)
+        .unwrap()
+        .transport(&data, sigma0, 0.0)
+        .unwrap();
+    let by_law = law
+        .lin_comb(1.0, &exact, -1.0)
+        .unwrap()
+        .second_moment()
+        .sqrt();
+    let basis = basis_latents(4);
+    let runs = sampler
+        .sample(&data, &basis, &mut NoiseStream::for_seeds(&[0; 5]))
+        .unwrap();
+    let by_runs =
+        expected_rms_error(&(runs - exact_from_latents(&data, &basis, (sigma0, 0.0, 1.0))));
+    assert!(
+        (by_law - by_runs).abs() <= REL_RUN_ROUNDING * by_runs,
+        "{by_law} {by_runs}"
+    );
 }
 
 /// Stochastic samplers: 20 000 real runs have the law's mean and variances, coordinate by

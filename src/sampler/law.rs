@@ -51,6 +51,29 @@ impl GaussianLaw {
         self.coef.ncols()
     }
 
+    /// E |x|^2 = |m|^2 + |C|_F^2; for the difference of two laws over the same variables, the
+    /// mean squared distance between the two random vectors.
+    pub fn second_moment(&self) -> f64 {
+        self.mean.norm_squared() + self.coef.norm_squared()
+    }
+
+    /// The law of the exact PF-ODE solution for Gaussian `data` (I30) from this unscaled state
+    /// at noise level `sigma0` to `sigma1`: mu + Q diag(sqrt((lambda_k + sigma1^2) /
+    /// (lambda_k + sigma0^2))) Q^T (x - mu), as [`Gaussian::transport`] maps one sample.
+    pub fn transport(&self, data: &Gaussian, sigma0: f64, sigma1: f64) -> Result<GaussianLaw> {
+        let mean = data.transport(&self.mean, sigma0, sigma1)?;
+        let q = data.eigenvectors();
+        let factors = data.eigenvalues().map(|l| {
+            let root = l.sqrt();
+            root.hypot(sigma1) / root.hypot(sigma0)
+        });
+        let t = q * DMatrix::from_diagonal(&factors) * q.transpose();
+        Ok(GaussianLaw {
+            mean,
+            coef: t * &self.coef,
+        })
+    }
+
     /// `coef` with zero columns appended up to `k` columns.
     fn padded(&self, k: usize) -> DMatrix<f64> {
         self.coef.clone().resize_horizontally(k, 0.0)

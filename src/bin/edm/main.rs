@@ -4,6 +4,7 @@
 //! parses back to the same float64 (Rust's shortest round-trip representation).
 
 mod coefficients;
+mod oracle;
 mod output;
 mod steps;
 
@@ -24,6 +25,9 @@ enum Command {
     Coefficients(coefficients::CoefficientsArgs),
     /// The time steps of a discretisation, one per line, ending with 0.
     Steps(steps::StepsArgs),
+    /// Every sampler x discretisation x schedule on analytic data against the exact solution:
+    /// a markdown table and a PNG plot of error against NFE.
+    Oracle(oracle::OracleArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Coefficients(args) => coefficients::run(args),
         Command::Steps(args) => steps::run(args),
+        Command::Oracle(args) => oracle::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -139,7 +139,10 @@ fn i31_far_points_and_tiny_sigma_are_finite() {
             }
         }
     }
-    assert!(one_hot_cases >= 4, "tiny sigma separates the components at both points");
+    assert!(
+        one_hot_cases >= 4,
+        "tiny sigma separates the components at both points"
+    );
 }
 
 /// I31, statistically: D(x; sigma) = E[y | x]: the residual y - D(x) has mean zero and is

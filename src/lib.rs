@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;

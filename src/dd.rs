@@ -99,13 +99,13 @@ impl Dd {
 
     /// ln 2 to 106 bits.
     pub const LN2: Dd = Dd {
-        hi: 0.693_147_180_559_945_3,
+        hi: std::f64::consts::LN_2,
         lo: 2.319_046_813_846_299_6e-17,
     };
 
     /// pi / 2 to 106 bits.
     pub const FRAC_PI_2: Dd = Dd {
-        hi: 1.570_796_326_794_896_6,
+        hi: std::f64::consts::FRAC_PI_2,
         lo: 6.123_233_995_736_766e-17,
     };
 
@@ -326,7 +326,13 @@ mod tests {
 
     #[test]
     fn division_and_square_root_invert_multiplication() {
-        for &(a, b) in &[(1.0, 3.0), (2.0, 7.0), (1e-3, 1.1), (0.3, 0.7), (1e200, 3e-100)] {
+        for &(a, b) in &[
+            (1.0, 3.0),
+            (2.0, 7.0),
+            (1e-3, 1.1),
+            (0.3, 0.7),
+            (1e200, 3e-100),
+        ] {
             let x = Dd::from_f64(a).div_f64(b);
             assert!(rel(x.mul_f64(b), Dd::from_f64(a)) < REL_DD);
             let r = Dd::from_f64(a).sqrt();

@@ -128,7 +128,7 @@ impl Preconditioner for EdmPrecond {
     ///
     /// With s, d = sigma, sigma_data scaled by 2^-k (the larger in [1, 2)) and d = d' 2^j
     /// (d' in [1, 2)): c_skip = (d'^2 / (s^2 + d^2)) 2^2j, the squares exact (TwoProduct), the
-    /// sum and the quotient in double-double ([`Dd::add`], [`Dd::div`]), one final rounding.
+    /// sum and the quotient in double-double (`Dd::add`, `Dd::div`), one final rounding.
     /// Error bound proved in proofs/gappa/I16_edm_c_skip.g and checked against the code by
     /// `i16_edm_c_skip_within_gappa_bound` (tests/accuracy.rs).
     fn c_skip(&self, sigma: f64) -> f64 {
@@ -228,10 +228,7 @@ impl Preconditioner for VpPrecond {
     /// product in double-double.
     fn c_noise(&self, sigma: f64) -> f64 {
         let (t, e) = self.schedule.time_of_sigma_dd(sigma);
-        Dd::from_f64(self.m)
-            .add_f64(-1.0)
-            .mul(t)
-            .to_f64_scaled(e)
+        Dd::from_f64(self.m).add_f64(-1.0).mul(t).to_f64_scaled(e)
     }
 
     fn loss_weight(&self, sigma: f64) -> f64 {

@@ -81,4 +81,3 @@ impl OdeCoefficients {
         self.a * x - self.b * denoised
     }
 }
-

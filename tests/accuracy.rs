@@ -82,24 +82,30 @@ fn accuracy_report() {
 const GAPPA_SAMPLES: usize = 200_000;
 
 fn assert_gappa_bound(which: gappa::Coefficient, file: &str) {
-    let (worst, bound) = (gappa::worst_error(which, GAPPA_SAMPLES), gappa::ulp_bound(file));
+    let (worst, bound) = (
+        gappa::worst_error(which, GAPPA_SAMPLES),
+        gappa::ulp_bound(file),
+    );
     println!("{file}: worst {worst} ULP, proved {bound} ULP");
-    assert!(worst <= bound, "{file}: {worst} ULP exceeds the proved {bound} ULP");
+    assert!(
+        worst <= bound,
+        "{file}: {worst} ULP exceeds the proved {bound} ULP"
+    );
 }
 
 #[test]
 fn i16_edm_c_skip_within_gappa_bound() {
-    assert_gappa_bound(gappa::Coefficient::CSkip, "I16_edm_c_skip.g");
+    assert_gappa_bound(gappa::Coefficient::Skip, "I16_edm_c_skip.g");
 }
 
 #[test]
 fn i16_edm_c_out_within_gappa_bound() {
-    assert_gappa_bound(gappa::Coefficient::COut, "I16_edm_c_out.g");
+    assert_gappa_bound(gappa::Coefficient::Out, "I16_edm_c_out.g");
 }
 
 #[test]
 fn i16_edm_c_in_within_gappa_bound() {
-    assert_gappa_bound(gappa::Coefficient::CIn, "I16_edm_c_in.g");
+    assert_gappa_bound(gappa::Coefficient::In, "I16_edm_c_in.g");
 }
 
 #[test]
@@ -107,10 +113,19 @@ fn i14_edm_steps_within_gappa_bound() {
     let bound = gappa::ulp_bound("I14_edm_step.g");
     let mut c = Collector::default();
     measure::steps(&mut c);
-    let edm: Vec<&Measured> = c.measured.iter().filter(|m| m.quantity == "EDM sigma_i").collect();
+    let edm: Vec<&Measured> = c
+        .measured
+        .iter()
+        .filter(|m| m.quantity == "EDM sigma_i")
+        .collect();
     assert_eq!(edm.len(), 2, "the paper's parameters and the sample");
     for m in edm {
-        assert!(m.max() <= bound, "{}: {} ULP > proved {bound}", m.domain, m.max());
+        assert!(
+            m.max() <= bound,
+            "{}: {} ULP > proved {bound}",
+            m.domain,
+            m.max()
+        );
     }
 }
 
@@ -127,12 +142,20 @@ fn i16_extreme_sigma_gives_correct_values_or_typed_errors() {
     use elucidated::Error;
     use elucidated::precond::{PrecondKind, Preconditioner};
     let all = reference::load("precond_sigma.txt");
-    let table = reference::tables(&all, "extreme").next().expect("extreme table");
+    let table = reference::tables(&all, "extreme")
+        .next()
+        .expect("extreme table");
     for row in table.rows() {
         let s = row.input("sigma");
         let kinds = [
-            ("edm0", PrecondKind::paper("edm", table.param("sigma_data0")).unwrap()),
-            ("edm1", PrecondKind::paper("edm", table.param("sigma_data1")).unwrap()),
+            (
+                "edm0",
+                PrecondKind::paper("edm", table.param("sigma_data0")).unwrap(),
+            ),
+            (
+                "edm1",
+                PrecondKind::paper("edm", table.param("sigma_data1")).unwrap(),
+            ),
             ("vp", PrecondKind::paper("vp", 0.5).unwrap()),
             ("ve", PrecondKind::paper("ve", 0.5).unwrap()),
             ("iddpm", PrecondKind::paper("iddpm", 0.5).unwrap()),
@@ -181,9 +204,17 @@ fn i16_invalid_sigma_gives_typed_errors() {
 #[test]
 fn i14_extreme_ranges_give_finite_decreasing_steps() {
     use elucidated::steps::Discretization;
-    for (lo, hi) in [(1e-300, 1e300), (1e-300, 1e-299), (1e299, 1e300), (0.002, 80.0)] {
+    for (lo, hi) in [
+        (1e-300, 1e300),
+        (1e-300, 1e-299),
+        (1e299, 1e300),
+        (0.002, 80.0),
+    ] {
         for rho in [0.125, 1.0, 7.0, 64.0] {
-            let steps = Discretization::edm(lo, hi, rho).unwrap().sigmas(40).unwrap();
+            let steps = Discretization::edm(lo, hi, rho)
+                .unwrap()
+                .sigmas(40)
+                .unwrap();
             assert_eq!((steps[0], steps[39], steps[40]), (hi, lo, 0.0));
             assert!(steps.windows(2).all(|w| w[1] < w[0] && w[0].is_finite()));
         }

@@ -15,8 +15,14 @@ pub fn proved_exponent(file: &str) -> i32 {
     let path = format!("{}/proofs/gappa/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let marker = "|(pre - ex) / ex| <= 1b-";
-    let at = text.find(marker).unwrap_or_else(|| panic!("{path}: no bound")) + marker.len();
-    let digits: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{path}: no bound"))
+        + marker.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().expect("bound exponent")
 }
 
@@ -119,9 +125,9 @@ fn c_out_error(y: f64, sigma: f64, sigma_data: f64) -> f64 {
 /// Which EDM preconditioning coefficient.
 #[derive(Clone, Copy)]
 pub enum Coefficient {
-    CSkip,
-    COut,
-    CIn,
+    Skip,
+    Out,
+    In,
 }
 
 /// The largest ULP error of `which` over a dense sample of the proved domain: sigma_data
@@ -136,7 +142,11 @@ pub fn worst_error(which: Coefficient, samples: usize) -> f64 {
         cases.push((sd * ratio, sd));
     }
     for sd in [0.5, 0.3, 1.0 / 3.0, 1.0] {
-        for sigma in [sd, sd * (1.0 + f64::EPSILON), sd * (1.0 - f64::EPSILON / 2.0)] {
+        for sigma in [
+            sd,
+            sd * (1.0 + f64::EPSILON),
+            sd * (1.0 - f64::EPSILON / 2.0),
+        ] {
             cases.push((sigma, sd));
         }
         cases.extend((-449..=449).map(|k| (sd * 2f64.powi(k), sd)));
@@ -146,12 +156,15 @@ pub fn worst_error(which: Coefficient, samples: usize) -> f64 {
         .map(|(sigma, sd)| {
             let p = EdmPrecond::new(sd).unwrap();
             match which {
-                Coefficient::CSkip => c_skip_error(p.c_skip(sigma), sigma, sd),
-                Coefficient::COut => c_out_error(p.c_out(sigma), sigma, sd),
-                Coefficient::CIn => c_in_error(p.c_in(sigma), sigma, sd),
+                Coefficient::Skip => c_skip_error(p.c_skip(sigma), sigma, sd),
+                Coefficient::Out => c_out_error(p.c_out(sigma), sigma, sd),
+                Coefficient::In => c_in_error(p.c_in(sigma), sigma, sd),
             }
         })
-        .fold(0.0, |m, e| if e.is_nan() { f64::INFINITY } else { m.max(e) })
+        .fold(
+            0.0,
+            |m, e| if e.is_nan() { f64::INFINITY } else { m.max(e) },
+        )
 }
 
 /// The residual measures of this module applied to a correctly rounded result and to its
@@ -160,7 +173,8 @@ pub fn worst_error(which: Coefficient, samples: usize) -> f64 {
 pub fn residuals_see_one_ulp() -> bool {
     let p = EdmPrecond::new(0.5).unwrap();
     let sigma = 1.7;
-    let measures: [(f64, fn(f64, f64, f64) -> f64); 3] = [
+    type Measure = fn(f64, f64, f64) -> f64;
+    let measures: [(f64, Measure); 3] = [
         (p.c_skip(sigma), c_skip_error),
         (p.c_out(sigma), c_out_error),
         (p.c_in(sigma), c_in_error),

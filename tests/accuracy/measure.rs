@@ -20,9 +20,10 @@ pub struct Measured {
 impl Measured {
     /// The largest error (infinite if any is NaN).
     pub fn max(&self) -> f64 {
-        self.errors
-            .iter()
-            .fold(0.0, |m, &e| if e.is_nan() { f64::INFINITY } else { m.max(e) })
+        self.errors.iter().fold(
+            0.0,
+            |m, &e| if e.is_nan() { f64::INFINITY } else { m.max(e) },
+        )
     }
 
     /// The median error.
@@ -85,17 +86,57 @@ pub fn vp_schedule(c: &mut Collector) {
         for row in table.rows() {
             let t = row.input("t");
             let co = Coefficients::at(&vp, t);
-            c.ulps("VP sigma", VP_T, ULP_ROUNDED_ONCE, vp.sigma_at(t), row.output("sigma"));
-            c.ulps("VP s", VP_T, ULP_ROUNDED_ONCE, vp.scale_at(t), row.output("scale"));
-            c.exact("VP Coefficients.sigma = sigma_at", VP_T, co.sigma, vp.sigma_at(t));
-            c.exact("VP Coefficients.scale = scale_at", VP_T, co.scale, vp.scale_at(t));
-            c.ulps("VP sigma' (AD)", VP_T, ULP_AD_VP_SIGMA_DOT, co.sigma_dot, row.output("sigma_dot"));
-            c.ulps("VP s' (AD)", VP_T, ULP_AD_VP_SCALE_DOT, co.scale_dot, row.output("scale_dot"));
+            c.ulps(
+                "VP sigma",
+                VP_T,
+                ULP_ROUNDED_ONCE,
+                vp.sigma_at(t),
+                row.output("sigma"),
+            );
+            c.ulps(
+                "VP s",
+                VP_T,
+                ULP_ROUNDED_ONCE,
+                vp.scale_at(t),
+                row.output("scale"),
+            );
+            c.exact(
+                "VP Coefficients.sigma = sigma_at",
+                VP_T,
+                co.sigma,
+                vp.sigma_at(t),
+            );
+            c.exact(
+                "VP Coefficients.scale = scale_at",
+                VP_T,
+                co.scale,
+                vp.scale_at(t),
+            );
+            c.ulps(
+                "VP sigma' (AD)",
+                VP_T,
+                ULP_AD_VP_SIGMA_DOT,
+                co.sigma_dot,
+                row.output("sigma_dot"),
+            );
+            c.ulps(
+                "VP s' (AD)",
+                VP_T,
+                ULP_AD_VP_SCALE_DOT,
+                co.scale_dot,
+                row.output("scale_dot"),
+            );
             c.ulps("VP f (AD)", VP_T, ULP_AD_VP_F, co.f, row.output("f"));
             c.ulps("VP g (AD)", VP_T, ULP_AD_VP_G, co.g, row.output("g"));
             let sigma = row.output("sigma").rounded;
             let t_inv = vp.sigma_inv(sigma).expect("sigma^-1 of a VP sigma");
-            c.ulps("VP sigma^-1", VP_T, ULP_ROUNDED_ONCE, t_inv, row.output("sigma_inv"));
+            c.ulps(
+                "VP sigma^-1",
+                VP_T,
+                ULP_ROUNDED_ONCE,
+                t_inv,
+                row.output("sigma_inv"),
+            );
         }
     }
 }
@@ -117,10 +158,28 @@ pub fn ve_edm_schedules(c: &mut Collector) {
         for row in table.rows() {
             let t = row.input("t");
             let (ve, edm) = (Coefficients::at(&Ve, t), Coefficients::at(&Edm, t));
-            c.ulps("VE sigma", &domain, ULP_ROUNDED_ONCE, Ve.sigma_at(t), row.output("ve_sigma"));
-            c.ulps("VE sigma' (AD)", &domain, ULP_AD_VE_SIGMA_DOT, ve.sigma_dot, row.output("ve_sigma_dot"));
+            c.ulps(
+                "VE sigma",
+                &domain,
+                ULP_ROUNDED_ONCE,
+                Ve.sigma_at(t),
+                row.output("ve_sigma"),
+            );
+            c.ulps(
+                "VE sigma' (AD)",
+                &domain,
+                ULP_AD_VE_SIGMA_DOT,
+                ve.sigma_dot,
+                row.output("ve_sigma_dot"),
+            );
             c.ulps("VE g (AD)", &domain, ULP_AD_VE_G, ve.g, row.output("ve_g"));
-            c.ulps("EDM g (AD)", &domain, ULP_ROUNDED_ONCE, edm.g, row.output("edm_g"));
+            c.ulps(
+                "EDM g (AD)",
+                &domain,
+                ULP_ROUNDED_ONCE,
+                edm.g,
+                row.output("edm_g"),
+            );
             c.exact("EDM sigma' (AD)", &domain, edm.sigma_dot, 1.0);
         }
     }
@@ -134,18 +193,52 @@ pub fn preconditioners(c: &mut Collector) {
         let d = |what: &str| domain_label(table, what);
         let edm = [0, 1].map(|k| {
             let sd = table.param(&format!("sigma_data{k}"));
-            (format!("EDM(sigma_data={sd})"), EdmPrecond::new(sd).unwrap(), k)
+            (
+                format!("EDM(sigma_data={sd})"),
+                EdmPrecond::new(sd).unwrap(),
+                k,
+            )
         });
         for row in table.rows() {
             let s = row.input("sigma");
             for (name, p, k) in &edm {
                 let o = |q: &str| row.output(&format!("edm{k}_{q}"));
                 let dom = d("sigma");
-                c.ulps(&format!("{name} c_skip"), &dom, ULP_ROUNDED_ONCE, p.c_skip(s), o("c_skip"));
-                c.ulps(&format!("{name} c_out"), &dom, ULP_ROUNDED_ONCE, p.c_out(s), o("c_out"));
-                c.ulps(&format!("{name} c_in"), &dom, ULP_ROUNDED_ONCE, p.c_in(s), o("c_in"));
-                c.ulps(&format!("{name} c_noise"), &dom, ULP_ROUNDED_ONCE, p.c_noise(s), o("c_noise"));
-                c.ulps(&format!("{name} loss weight"), &dom, ULP_ROUNDED_ONCE, p.loss_weight(s), o("loss_weight"));
+                c.ulps(
+                    &format!("{name} c_skip"),
+                    &dom,
+                    ULP_ROUNDED_ONCE,
+                    p.c_skip(s),
+                    o("c_skip"),
+                );
+                c.ulps(
+                    &format!("{name} c_out"),
+                    &dom,
+                    ULP_ROUNDED_ONCE,
+                    p.c_out(s),
+                    o("c_out"),
+                );
+                c.ulps(
+                    &format!("{name} c_in"),
+                    &dom,
+                    ULP_ROUNDED_ONCE,
+                    p.c_in(s),
+                    o("c_in"),
+                );
+                c.ulps(
+                    &format!("{name} c_noise"),
+                    &dom,
+                    ULP_ROUNDED_ONCE,
+                    p.c_noise(s),
+                    o("c_noise"),
+                );
+                c.ulps(
+                    &format!("{name} loss weight"),
+                    &dom,
+                    ULP_ROUNDED_ONCE,
+                    p.loss_weight(s),
+                    o("loss_weight"),
+                );
             }
             vp_ve_iddpm_row(c, &d("sigma"), s, &row, &vp, &iddpm);
         }
@@ -162,14 +255,50 @@ fn vp_ve_iddpm_row(
 ) {
     let inv_sq = row.output("inverse_square");
     let vp_t = Vp::paper().sigma_inv(s).unwrap();
-    c.ulps("VP sigma^-1", dom, ULP_ROUNDED_ONCE, vp_t, row.output("vp_sigma_inv"));
-    c.ulps("VP c_noise", dom, ULP_ROUNDED_ONCE, vp.c_noise(s), row.output("vp_c_noise"));
-    c.ulps("VP c_in", dom, ULP_ROUNDED_ONCE, vp.c_in(s), row.output("vp_c_in"));
-    c.ulps("VP loss weight", dom, ULP_ROUNDED_ONCE, vp.loss_weight(s), inv_sq);
+    c.ulps(
+        "VP sigma^-1",
+        dom,
+        ULP_ROUNDED_ONCE,
+        vp_t,
+        row.output("vp_sigma_inv"),
+    );
+    c.ulps(
+        "VP c_noise",
+        dom,
+        ULP_ROUNDED_ONCE,
+        vp.c_noise(s),
+        row.output("vp_c_noise"),
+    );
+    c.ulps(
+        "VP c_in",
+        dom,
+        ULP_ROUNDED_ONCE,
+        vp.c_in(s),
+        row.output("vp_c_in"),
+    );
+    c.ulps(
+        "VP loss weight",
+        dom,
+        ULP_ROUNDED_ONCE,
+        vp.loss_weight(s),
+        inv_sq,
+    );
     c.exact("VP c_skip", dom, vp.c_skip(s), 1.0);
     c.exact("VP c_out", dom, vp.c_out(s), -s);
-    c.ulps("VE c_noise", dom, ULP_ROUNDED_ONCE, VePrecond.c_noise(s), row.output("ve_c_noise"));
-    c.ulps("VE loss weight", dom, ULP_ROUNDED_ONCE, VePrecond.loss_weight(s), inv_sq);
+    c.ulps(
+        "VE c_noise",
+        dom,
+        ULP_ROUNDED_ONCE,
+        VePrecond.c_noise(s),
+        row.output("ve_c_noise"),
+    );
+    c.ulps(
+        "VE loss weight",
+        dom,
+        ULP_ROUNDED_ONCE,
+        VePrecond.loss_weight(s),
+        inv_sq,
+    );
     c.exact("VE c_skip", dom, VePrecond.c_skip(s), 1.0);
     c.exact("VE c_out", dom, VePrecond.c_out(s), s);
     c.exact("VE c_in", dom, VePrecond.c_in(s), 1.0);
@@ -179,10 +308,34 @@ fn vp_ve_iddpm_row(
         Err(Error::Overflow { .. }) => f64::INFINITY,
         Err(e) => panic!("VE sigma^-1({s}): {e}"),
     };
-    c.ulps("VE sigma^-1", dom, ULP_ROUNDED_ONCE, ve_t, row.output("ve_sigma_inv"));
-    c.ulps("iDDPM c_in", dom, ULP_ROUNDED_ONCE, iddpm.c_in(s), row.output("vp_c_in"));
-    c.ulps("iDDPM c_noise", dom, ULP_EXACT, iddpm.c_noise(s), row.output("iddpm_c_noise"));
-    c.ulps("iDDPM loss weight", dom, ULP_ROUNDED_ONCE, iddpm.loss_weight(s), inv_sq);
+    c.ulps(
+        "VE sigma^-1",
+        dom,
+        ULP_ROUNDED_ONCE,
+        ve_t,
+        row.output("ve_sigma_inv"),
+    );
+    c.ulps(
+        "iDDPM c_in",
+        dom,
+        ULP_ROUNDED_ONCE,
+        iddpm.c_in(s),
+        row.output("vp_c_in"),
+    );
+    c.ulps(
+        "iDDPM c_noise",
+        dom,
+        ULP_EXACT,
+        iddpm.c_noise(s),
+        row.output("iddpm_c_noise"),
+    );
+    c.ulps(
+        "iDDPM loss weight",
+        dom,
+        ULP_ROUNDED_ONCE,
+        iddpm.loss_weight(s),
+        inv_sq,
+    );
     c.exact("iDDPM c_skip", dom, iddpm.c_skip(s), 1.0);
     c.exact("iDDPM c_out", dom, iddpm.c_out(s), -s);
 }
@@ -196,7 +349,13 @@ pub fn steps(c: &mut Collector) {
     for table in tables(&all, "edm") {
         let sigmas = edm.sigmas(table.param_int("n")).unwrap();
         for row in table.rows() {
-            c.ulps("EDM sigma_i", STEPS, ULP_ROUNDED_ONCE, sigmas[row.int("i")], row.output("sigma"));
+            c.ulps(
+                "EDM sigma_i",
+                STEPS,
+                ULP_ROUNDED_ONCE,
+                sigmas[row.int("i")],
+                row.output("sigma"),
+            );
         }
     }
     for table in tables(&all, "edm_sample") {
@@ -205,7 +364,13 @@ pub fn steps(c: &mut Collector) {
         let sigmas = disc.sigmas(table.param_int("n")).unwrap();
         for row in table.rows() {
             let dom = "6 parameter sets, N = 40";
-            c.ulps("EDM sigma_i", dom, ULP_ROUNDED_ONCE, sigmas[row.int("i")], row.output("sigma"));
+            c.ulps(
+                "EDM sigma_i",
+                dom,
+                ULP_ROUNDED_ONCE,
+                sigmas[row.int("i")],
+                row.output("sigma"),
+            );
         }
     }
     for (name, key) in [("VP", "vp"), ("VE", "ve")] {
@@ -215,8 +380,20 @@ pub fn steps(c: &mut Collector) {
             let (sigmas, times) = (disc.sigmas(n).unwrap(), disc.native_times(n).unwrap());
             for row in table.rows() {
                 let i = row.int("i");
-                c.ulps(&format!("{name} t_i"), STEPS, ULP_ROUNDED_ONCE, times[i], row.output("t"));
-                c.ulps(&format!("{name} sigma_i"), STEPS, ULP_ROUNDED_ONCE, sigmas[i], row.output("sigma"));
+                c.ulps(
+                    &format!("{name} t_i"),
+                    STEPS,
+                    ULP_ROUNDED_ONCE,
+                    times[i],
+                    row.output("t"),
+                );
+                c.ulps(
+                    &format!("{name} sigma_i"),
+                    STEPS,
+                    ULP_ROUNDED_ONCE,
+                    sigmas[i],
+                    row.output("sigma"),
+                );
             }
         }
     }
@@ -229,7 +406,13 @@ fn iddpm_steps(c: &mut Collector, all: &[Table]) {
     for table in tables(all, "iddpm_u") {
         for row in table.rows() {
             let r = row.output("u");
-            c.ulps("iDDPM u_j", "j in 0..=1000", ULP_ROUNDED_ONCE, crate_u.u()[row.int("j")], r);
+            c.ulps(
+                "iDDPM u_j",
+                "j in 0..=1000",
+                ULP_ROUNDED_ONCE,
+                crate_u.u()[row.int("j")],
+                r,
+            );
             u_ref.push(r);
         }
     }
@@ -240,12 +423,21 @@ fn iddpm_steps(c: &mut Collector, all: &[Table]) {
         let Ok(sigmas) = disc.sigmas(n) else {
             // N > M - j0 repeats table entries: the steps cannot decrease strictly, and the
             // typed error is the correct answer.
-            assert!(js.windows(2).any(|w| w[0] == w[1]), "N = {n}: unexpected error");
+            assert!(
+                js.windows(2).any(|w| w[0] == w[1]),
+                "N = {n}: unexpected error"
+            );
             continue;
         };
         for (i, &j) in js.iter().enumerate() {
             c.exact("iDDPM sigma_i = u_j", STEPS, sigmas[i], crate_u.u()[j]);
-            c.ulps("iDDPM sigma_i", STEPS, ULP_ROUNDED_ONCE, sigmas[i], u_ref[j]);
+            c.ulps(
+                "iDDPM sigma_i",
+                STEPS,
+                ULP_ROUNDED_ONCE,
+                sigmas[i],
+                u_ref[j],
+            );
         }
     }
 }

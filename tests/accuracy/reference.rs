@@ -150,7 +150,10 @@ pub fn parse_hex(s: &str) -> f64 {
         }
         let exp: i32 = exp.parse().expect("exponent");
         if lead == 0 {
-            assert!(bits == 0 || exp == -1022, "subnormals are written with p-1022");
+            assert!(
+                bits == 0 || exp == -1022,
+                "subnormals are written with p-1022"
+            );
             f64::from_bits(bits)
         } else {
             f64::from_bits((((exp + 1023) as u64) << 52) | bits)

@@ -10,7 +10,7 @@ use thiserror::Error as ThisError;
 #[non_exhaustive]
 pub enum Error {
     /// A parameter that must be a finite number was NaN or infinite.
-    #[error("parameter `{name}` must be finite, got {value}")]
+    #[error("parameter `{name}` must be finite, got {value:?}")]
     NotFinite {
         /// Name of the parameter, as in the paper (`sigma_min`, `beta_d`, ...).
         name: &'static str,
@@ -18,7 +18,7 @@ pub enum Error {
         value: f64,
     },
     /// A parameter that must be strictly positive was zero or negative.
-    #[error("parameter `{name}` must be > 0, got {value}")]
+    #[error("parameter `{name}` must be > 0, got {value:?}")]
     NotPositive {
         /// Name of the parameter.
         name: &'static str,
@@ -26,7 +26,7 @@ pub enum Error {
         value: f64,
     },
     /// A parameter that must be non-negative was negative.
-    #[error("parameter `{name}` must be >= 0, got {value}")]
+    #[error("parameter `{name}` must be >= 0, got {value:?}")]
     Negative {
         /// Name of the parameter.
         name: &'static str,
@@ -34,7 +34,7 @@ pub enum Error {
         value: f64,
     },
     /// A parameter lies outside the interval it must lie in.
-    #[error("parameter `{name}` must lie in [{min}, {max}], got {value}")]
+    #[error("parameter `{name}` must lie in [{min:?}, {max:?}], got {value:?}")]
     OutOfRange {
         /// Name of the parameter.
         name: &'static str,
@@ -46,7 +46,7 @@ pub enum Error {
         max: f64,
     },
     /// `sigma_min` is not strictly below `sigma_max`.
-    #[error("sigma range is empty: sigma_min = {min} must be < sigma_max = {max}")]
+    #[error("sigma range is empty: sigma_min = {min:?} must be < sigma_max = {max:?}")]
     InvalidSigmaRange {
         /// The lower end that was given.
         min: f64,
@@ -54,7 +54,7 @@ pub enum Error {
         max: f64,
     },
     /// A time interval is empty or reversed.
-    #[error("time range is empty: t_min = {min} must be < t_max = {max}")]
+    #[error("time range is empty: t_min = {min:?} must be < t_max = {max:?}")]
     InvalidTimeRange {
         /// The lower end that was given.
         min: f64,
@@ -62,7 +62,7 @@ pub enum Error {
         max: f64,
     },
     /// A count (number of steps, table size, ...) is too small.
-    #[error("`{name}` must be at least {min}, got {value}")]
+    #[error("`{name}` must be at least {min:?}, got {value:?}")]
     CountTooSmall {
         /// Name of the count.
         name: &'static str,
@@ -72,7 +72,7 @@ pub enum Error {
         min: usize,
     },
     /// A user-supplied schedule is not valid at some time on the checking grid.
-    #[error("schedule is invalid at t = {t}: {reason}")]
+    #[error("schedule is invalid at t = {t:?}: {reason}")]
     InvalidSchedule {
         /// The time at which the check failed.
         t: f64,
@@ -80,7 +80,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A noise level lies outside the range a schedule can reach, so sigma^-1 is undefined.
-    #[error("sigma = {sigma} is outside the schedule's range [{min}, {max}]")]
+    #[error("sigma = {sigma:?} is outside the schedule's range [{min:?}, {max:?}]")]
     SigmaOutOfSchedule {
         /// The noise level that was asked for.
         sigma: f64,
@@ -91,7 +91,7 @@ pub enum Error {
     },
     /// A discretisation produced steps that are not strictly decreasing (too many steps for the
     /// range, or a table with too few distinct entries).
-    #[error("time steps are not strictly decreasing at index {index}: {prev} then {next}")]
+    #[error("time steps are not strictly decreasing at index {index}: {prev:?} then {next:?}")]
     NotDecreasing {
         /// Index of the second offending step.
         index: usize,
@@ -101,7 +101,7 @@ pub enum Error {
         next: f64,
     },
     /// A result is too large to be represented as a float64.
-    #[error("{what} overflows float64 for input {value}")]
+    #[error("{what} overflows float64 for input {value:?}")]
     Overflow {
         /// The quantity being computed.
         what: &'static str,

@@ -10,10 +10,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analytic;
+pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
 pub mod error;
+pub mod io;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;
@@ -21,5 +24,12 @@ pub mod schedule;
 pub mod sde;
 pub mod state;
 pub mod steps;
+pub mod tolerance;
+pub mod vlb;
 
 pub use error::{Error, Result};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

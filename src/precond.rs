@@ -333,8 +333,14 @@ impl PrecondKind {
     /// The preconditioning with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`),
     /// EDM with data standard deviation `sigma_data`.
     pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
+        Self::named(name, Vp::paper(), sigma_data)
+    }
+
+    /// The preconditioning by name, VP's over the schedule `vp` (with M = 1000), EDM's with
+    /// data standard deviation `sigma_data`, iDDPM's over the paper's table.
+    pub fn named(name: &str, vp: Vp, sigma_data: f64) -> Result<Self> {
         Ok(match name {
-            "vp" => PrecondKind::Vp(VpPrecond::paper()),
+            "vp" => PrecondKind::Vp(VpPrecond::new(vp, VpPrecond::DEFAULT_M)?),
             "ve" => PrecondKind::Ve(VePrecond),
             "iddpm" => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
             "edm" => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),

@@ -1,2 +1,0 @@
-//! The `edm` command-line tool.
-fn main() {}

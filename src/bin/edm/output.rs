@@ -1,0 +1,61 @@
+//! Output and error reporting shared by the subcommands.
+
+use elucidated::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Prints one line `edm: <error>` on stderr and returns the failure exit code.
+pub fn fail(e: &Error) -> ExitCode {
+    eprintln!("edm: {e}");
+    ExitCode::from(1)
+}
+
+/// Reports a command-line parsing error as one line (help and version go to stdout as usual).
+pub fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print!("{e}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.to_string();
+            let message = text.split("\n\n").next().unwrap_or("invalid arguments");
+            let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("edm: {}", line.trim_start_matches("error: "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A float64 printed so that it parses back to the same value (shortest round trip; exponent
+/// notation for very large and very small magnitudes).
+pub fn float(x: f64) -> String {
+    format!("{x:?}")
+}
+
+/// Writes `text` to the file `out` atomically, or to stdout when `out` is `None`.
+pub fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Error> {
+    match out {
+        Some(path) => elucidated::io::write_atomic(path, text.as_bytes()),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::Io {
+                    path: "<stdout>".to_owned(),
+                    detail: e.to_string(),
+                })
+        }
+    }
+}
+
+/// Parses a float from the command line or a file, naming what it was for.
+pub fn parse_float(what: &str, text: &str) -> Result<f64, Error> {
+    text.trim().parse::<f64>().map_err(|e| Error::Parse {
+        what: what.to_owned(),
+        detail: format!("`{}`: {e}", text.trim()),
+    })
+}

@@ -138,11 +138,15 @@ mod tests {
     use super::*;
 
     /// Relative error bounds of the kernels for the arguments of proofs/reference/dd_kernels.txt
-    /// (exp for |x| <= 600, where both parts of the result stay normal). They are the kernel
-    /// hypotheses of proofs/gappa/I14_edm_step.g; the largest errors measured are about 2^-103.
+    /// (exp for |x| <= 600, where both parts of the result stay normal): the a priori bounds
+    /// that proofs/gappa/I14_edm_step.g takes as its kernel hypotheses (exp: reduction to
+    /// 2^-158, Taylor remainder below 2^-130, about 60 u^2 of roundings; ln: one Newton step
+    /// whose residual, absolute 2^-100, meets |ln m| >= ln(1 + 1/32)). The largest errors
+    /// measured are about 2^-104.
     const REL_EXP: f64 = 1.0 / (1u128 << 100) as f64;
-    const REL_LN: f64 = 1.0 / (1u128 << 100) as f64;
-    /// expm1, ln1p and sin are used for sigma(t), sigma^-1 and the u-table (one rounding after).
+    const REL_LN: f64 = 1.0 / (1u128 << 95) as f64;
+    /// expm1, ln1p and sin (sigma(t), sigma^-1, the u-table): the exp bound, as they share
+    /// its series or Newton step.
     const REL_OTHER: f64 = 1.0 / (1u128 << 100) as f64;
 
     /// Parses Python's float.hex() (normal and subnormal numbers, zero).

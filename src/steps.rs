@@ -249,19 +249,24 @@ fn ve_step(sigma_min: f64, sigma_max: f64, i: usize, n: usize, p: i32) -> f64 {
         .to_f64()
 }
 
-/// A_rho = sigma_max^(1/rho) and B_rho = sigma_min^(1/rho) in double-double.
-fn edm_roots(sigma_min: f64, sigma_max: f64, rho: f64) -> (Dd, Dd) {
-    let root = |x: f64| Dd::from_f64(x).ln().div_f64(rho).exp();
-    (root(sigma_max), root(sigma_min))
+/// ln sigma_max and q = B / A = (sigma_min / sigma_max)^(1/rho) =
+/// exp((ln sigma_min - ln sigma_max) / rho) in double-double: q lies in (0, 1] (or underflows
+/// to 0), so nothing overflows whatever the range and rho.
+fn edm_log_and_ratio(sigma_min: f64, sigma_max: f64, rho: f64) -> (Dd, Dd) {
+    let lmax = Dd::from_f64(sigma_max).ln();
+    let q = Dd::from_f64(sigma_min).ln().sub(lmax).div_f64(rho).exp();
+    (lmax, q)
 }
 
-/// base^rho = exp(rho ln(base)) in double-double, rounded once.
-fn edm_power(base: Dd, rho: f64) -> f64 {
-    base.ln().mul_f64(rho).exp().to_f64()
+/// sigma = (A c)^rho = exp(ln sigma_max + rho ln c) for the ratio c = base / A in (0, 1], in
+/// double-double, rounded once.
+fn edm_power(lmax: Dd, c: Dd, rho: f64) -> f64 {
+    c.ln().mul_f64(rho).add(lmax).exp().to_f64()
 }
 
 /// sigma = (sigma_max^(1/rho) + r (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho (I14, EDM) for a
-/// float64 ramp value r in [0, 1]; r = 0 and r = 1 give sigma_max and sigma_min exactly.
+/// float64 ramp value r in [0, 1], as sigma_max c^rho with c = (1 - r) + r q,
+/// q = (sigma_min / sigma_max)^(1/rho); r = 0 and r = 1 give sigma_max and sigma_min exactly.
 /// For the steps of a discretisation use [`edm_step`], which does not round i/(N-1).
 pub fn edm_sigma(sigma_min: f64, sigma_max: f64, rho: f64, r: f64) -> f64 {
     if r == 0.0 {
@@ -270,15 +275,16 @@ pub fn edm_sigma(sigma_min: f64, sigma_max: f64, rho: f64, r: f64) -> f64 {
     if r == 1.0 {
         return sigma_min;
     }
-    let (a, b) = edm_roots(sigma_min, sigma_max, rho);
-    edm_power(b.sub(a).mul_f64(r).add(a), rho)
+    let (lmax, q) = edm_log_and_ratio(sigma_min, sigma_max, rho);
+    edm_power(lmax, Dd::add_f64s(1.0, -r).add(q.mul_f64(r)), rho)
 }
 
 /// The EDM step sigma_i, i = 0..N-1 (I14): (A + i/(N-1) (B - A))^rho with A = sigma_max^(1/rho),
-/// B = sigma_min^(1/rho). The base is ((N-1-i) A + i B) / (N-1) from the exact integers, and
-/// every operation runs in double-double (A, B, ln and exp to about 2^-100), so the one final
-/// rounding gives at most 0.5 ULP plus a hair; i = 0 and i = N-1 return sigma_max and sigma_min
-/// exactly. Error bound proved in proofs/gappa/I14_edm_step.g and checked against the code by
+/// B = sigma_min^(1/rho), evaluated as sigma_max c^rho with c = ((N-1-i) + i q) / (N-1) and
+/// q = B / A, from the exact integers and in double-double throughout (ln, exp to about
+/// 2^-95), so that the one final rounding gives at most 0.5 ULP plus a hair; i = 0 and
+/// i = N-1 return sigma_max and sigma_min exactly, and no intermediate overflows. Error bound
+/// proved in proofs/gappa/I14_edm_step.g and checked against the code by
 /// `i14_edm_steps_within_gappa_bound` (tests/accuracy.rs). Needs 0 < sigma_min < sigma_max,
 /// rho > 0 and i < N (as [`Discretization::edm`] checks).
 pub fn edm_step(sigma_min: f64, sigma_max: f64, rho: f64, i: usize, n: usize) -> f64 {
@@ -288,12 +294,12 @@ pub fn edm_step(sigma_min: f64, sigma_max: f64, rho: f64, i: usize, n: usize) ->
     if i + 1 == n {
         return sigma_min;
     }
-    let (a, b) = edm_roots(sigma_min, sigma_max, rho);
-    let base = a
-        .mul_f64((n - 1 - i) as f64)
-        .add(b.mul_f64(i as f64))
+    let (lmax, q) = edm_log_and_ratio(sigma_min, sigma_max, rho);
+    let c = q
+        .mul_f64(i as f64)
+        .add_f64((n - 1 - i) as f64)
         .div_f64((n - 1) as f64);
-    edm_power(base, rho)
+    edm_power(lmax, c, rho)
 }
 
 fn iddpm_sigmas(table: &IddpmTable, selection: IddpmSelection, n: usize) -> Result<Vec<f64>> {

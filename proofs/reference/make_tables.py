@@ -263,6 +263,36 @@ def steps(u):
     tab.write()
 
 
+# ---- Double-double kernels (src/dd/elementary.rs) --------------------------------------------
+
+def dd_kernels():
+    """exp, expm1, ln, ln1p and sin at float64 arguments, as double-doubles hi + lo
+    (hi = the nearest float64, lo = the float64 nearest to the rest): the unit tests of
+    src/dd/elementary.rs measure the kernels' relative error, the hypotheses of
+    proofs/gappa/I14_edm_step.g."""
+    tab = Table("dd_kernels.txt", "Double-double kernels: exact values as hi + lo (each float.hex)")
+    tab.lines.append("# Rows: function, argument x, hi, lo (outputs here are double-doubles, not "
+                     "rounded values with offsets).")
+    lin = lambda a, b, n: [rn(mpf(a) + (mpf(b) - a) * k / (n - 1))[0] for k in range(n)]
+    pos = log_grid(-300, 2, 31)
+    args = {
+        "exp": lin(-600, 600, 49) + [-x for x in log_grid(-20, 0, 11)] + log_grid(-20, 0, 11),
+        "exp_m1": lin(-40, 700, 38) + [-x for x in pos] + pos,
+        "ln": log_grid(-300, 300, 31) + [rn(1 + mpf(2) ** -k)[0] for k in range(1, 53, 3)]
+              + [rn(1 - mpf(2) ** -k)[0] for k in range(1, 53, 3)] + lin(0.5, 2, 25),
+        "ln_1p": [-x for x in log_grid(-300, 0, 31)][:-1] + [-0.9] + log_grid(-300, 300, 31),
+        "sin": lin(0, 1.6, 33),
+    }
+    funcs = {"exp": mp.exp, "exp_m1": mp.expm1, "ln": mp.log, "ln_1p": mp.log1p, "sin": mp.sin}
+    for name, xs in args.items():
+        for x in xs:
+            v = funcs[name](m(x))
+            hi = rn(v)[0]
+            lo = rn(v - m(hi))[0] if not math.isinf(hi) else 0.0
+            tab.row(name, fhex(x), fhex(hi), fhex(lo))
+    tab.write()
+
+
 def main():
     assert mpmath.__version__ == "1.3.0", "the tables were made with mpmath 1.3.0"
     u = iddpm_u()
@@ -270,6 +300,7 @@ def main():
     ve_edm_schedules()
     precond(u)
     steps(u)
+    dd_kernels()
 
 
 if __name__ == "__main__":

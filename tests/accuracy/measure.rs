@@ -3,6 +3,7 @@
 
 use super::bounds::*;
 use super::reference::{Reference, Table, load, tables, ulp_error};
+use elucidated::Error;
 use elucidated::precond::{EdmPrecond, IddpmPrecond, Preconditioner, VePrecond, VpPrecond};
 use elucidated::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
@@ -301,7 +302,12 @@ fn vp_ve_iddpm_row(
     c.exact("VE c_skip", dom, VePrecond.c_skip(s), 1.0);
     c.exact("VE c_out", dom, VePrecond.c_out(s), s);
     c.exact("VE c_in", dom, VePrecond.c_in(s), 1.0);
-    let ve_t = Ve.sigma_inv(s).unwrap_or(f64::INFINITY);
+    // sigma^2 beyond f64::MAX: the reference is inf and the answer a typed error.
+    let ve_t = match Ve.sigma_inv(s) {
+        Ok(t) => t,
+        Err(Error::Overflow { .. }) => f64::INFINITY,
+        Err(e) => panic!("VE sigma^-1({s}): {e}"),
+    };
     c.ulps(
         "VE sigma^-1",
         dom,

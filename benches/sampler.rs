@@ -33,17 +33,19 @@ fn copy(x: &Vector, _sigma: f64) -> elucidated::Result<Vector> {
 /// One sampler run from a latent.
 type Run = Box<dyn Fn(&Vector) -> Vector>;
 
-/// A sampler with the copying denoiser and a single stream.
-fn boxed<P: Sampler + 'static>(sampler: P) -> Run {
-    Box::new(move |x| {
+/// A sampler with the copying denoiser and a single stream, and its evaluations per step.
+fn boxed<P: Sampler + 'static>(sampler: P) -> (f64, Run) {
+    let per_step = sampler.nfe() as f64 / sampler.steps() as f64;
+    let run = Box::new(move |x: &Vector| {
         sampler
             .sample(&FromFn(copy), x, &mut [NoiseStream::new(0)])
             .expect("the bench's sampler runs")
-    })
+    });
+    (per_step, run)
 }
 
 /// The samplers measured, each with STEPS steps.
-fn samplers() -> Vec<(&'static str, Run)> {
+fn samplers() -> Vec<(&'static str, (f64, Run))> {
     let edm = Discretization::paper("edm")
         .unwrap()
         .times_for(STEPS, &Edm)
@@ -81,7 +83,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("axpy", |b| {
         b.iter(|| axpy(black_box(&mut y), black_box(&x)))
     });
-    for (name, f) in samplers() {
+    for (name, (_, f)) in samplers() {
         c.bench_function(&format!("{name}, {STEPS} steps"), |b| {
             b.iter(|| f(black_box(&x)))
         });
@@ -101,23 +103,41 @@ fn best_of(reps: usize, mut f: impl FnMut()) -> Duration {
 }
 
 /// Ratios of the best per-step time of each sampler to the best per-call time of axpy, both
-/// timed over windows of similar length so that other load disturbs them alike.
+/// timed over windows of similar length so that other load disturbs them alike: in total, and
+/// for the sampler's own work, without the denoiser's copies (timed alone the same way).
 fn ratios() {
     let x = Vector::from_element(LEN, 0.5);
     let mut y = Vector::from_element(LEN, 1.0);
     let calls = 4 * STEPS;
-    let floor = best_of(30, || {
+    let per_call = |d: Duration| d.as_secs_f64() / calls as f64;
+    let floor = per_call(best_of(30, || {
         for _ in 0..calls {
             axpy(black_box(&mut y), black_box(&x));
         }
-    }) / calls as u32;
-    println!("axpy over {LEN} elements: {floor:?}");
-    for (name, f) in samplers() {
+    }));
+    let denoiser = per_call(best_of(30, || {
+        for _ in 0..calls {
+            black_box(copy(black_box(&x), 1.0).expect("copies"));
+        }
+    }));
+    println!(
+        "axpy over {LEN} elements: {:.2} us; the copying denoiser: {:.2} x axpy",
+        floor * 1e6,
+        denoiser / floor
+    );
+    for (name, (evals, f)) in samplers() {
         let per_step = best_of(30, || {
             black_box(f(black_box(&x)));
-        }) / STEPS as u32;
-        let ratio = per_step.as_secs_f64() / floor.as_secs_f64();
-        println!("ratio {name}: {ratio:.2} x axpy per step ({per_step:?} per step)");
+        })
+        .as_secs_f64()
+            / STEPS as f64;
+        let own = per_step - evals * denoiser;
+        println!(
+            "ratio {name}: {:.2} x axpy per step in total, {:.2} x the sampler's own \
+             ({evals:.2} evaluations per step)",
+            per_step / floor,
+            own / floor
+        );
     }
 }
 

@@ -12,6 +12,8 @@
 
 pub(crate) mod dd;
 pub mod error;
+#[cfg(feature = "candle")]
+pub mod nn;
 pub mod schedule;
 pub mod sde;
 

@@ -6,7 +6,9 @@
 //! initialisations follow NVlabs/edm `training/networks.py`, so that converted checkpoints load
 //! unchanged.
 
+pub mod checkpoint;
 pub mod dhariwal_unet;
+mod error;
 pub mod layers;
 pub mod ops;
 pub mod song_unet;
@@ -14,6 +16,7 @@ pub mod song_unet;
 use candle_core::{Result, Tensor};
 
 pub use dhariwal_unet::{DhariwalUNet, DhariwalUNetConfig};
+pub use error::NnError;
 pub use song_unet::{SongUNet, SongUNetConfig};
 
 /// A raw EDM network `F(x_in, c_noise, class_labels)`, without preconditioning.

@@ -115,7 +115,9 @@ fn check_finite_differences(
 }
 
 /// (batch, in channels, out channels, size, kernel, stride, padding, bias).
-const CONV_CASES: [(usize, usize, usize, usize, usize, usize, usize, bool); 6] = [
+type ConvCase = (usize, usize, usize, usize, usize, usize, usize, bool);
+
+const CONV_CASES: [ConvCase; 6] = [
     (2, 3, 5, 8, 3, 1, 1, true),
     (3, 4, 6, 9, 3, 2, 1, true),
     (2, 4, 3, 8, 1, 1, 0, true),

@@ -156,7 +156,12 @@ impl Filter {
     fn up(&self, ops: OpImpl, x: &Tensor, pad: usize) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         if self.box2() && pad == 0 {
-            return x.upsample_nearest2d(2 * h, 2 * w);
+            // Nearest-neighbour upsampling as a broadcast: its backward is a sum, while that of
+            // candle's `upsample_nearest2d` is a grouped convolution.
+            return x
+                .reshape((n, c, h, 1, w, 1))?
+                .broadcast_as((n, c, h, 2, w, 2))?
+                .reshape((n, c, 2 * h, 2 * w));
         }
         let k = self.taps.len();
         if pad + 1 > k {

@@ -133,14 +133,14 @@ impl SongUNetConfig {
 
 enum EncItem {
     Conv(Conv2d),
-    Block(UNetBlock),
+    Block(Box<UNetBlock>),
     AuxDown(Conv2d),
     AuxSkip(Conv2d),
     AuxResidual(Conv2d),
 }
 
 enum DecItem {
-    Block(UNetBlock),
+    Block(Box<UNetBlock>),
     AuxUp(Conv2d),
     AuxNorm(GroupNorm),
     AuxConv(Conv2d),
@@ -244,7 +244,7 @@ impl SongUNet {
             } else {
                 let b =
                     UNetBlock::new(vbe.pp(name("down")), cout, cout, Resample::Down, false, &bo)?;
-                enc.push(EncItem::Block(b));
+                enc.push(EncItem::Block(Box::new(b)));
                 skips.push(cout);
                 if c.encoder_type == EncoderType::Skip {
                     let down = ConvOptions {
@@ -289,7 +289,7 @@ impl SongUNet {
                     attn,
                     &bo,
                 )?;
-                enc.push(EncItem::Block(b));
+                enc.push(EncItem::Block(Box::new(b)));
                 skips.push(cout);
             }
         }
@@ -305,10 +305,10 @@ impl SongUNet {
                     UNetBlock::new(vbd.pp(name("in0")), cout, cout, Resample::None, true, &bo)?;
                 let in1 =
                     UNetBlock::new(vbd.pp(name("in1")), cout, cout, Resample::None, false, &bo)?;
-                dec.extend([DecItem::Block(in0), DecItem::Block(in1)]);
+                dec.extend([DecItem::Block(Box::new(in0)), DecItem::Block(Box::new(in1))]);
             } else {
                 let up = UNetBlock::new(vbd.pp(name("up")), cout, cout, Resample::Up, false, &bo)?;
-                dec.push(DecItem::Block(up));
+                dec.push(DecItem::Block(Box::new(up)));
             }
             for idx in 0..=c.num_blocks {
                 let cin = cout + skips.pop().expect("one skip per encoder output");
@@ -322,7 +322,7 @@ impl SongUNet {
                     attn,
                     &bo,
                 )?;
-                dec.push(DecItem::Block(b));
+                dec.push(DecItem::Block(Box::new(b)));
             }
             if c.decoder_type == DecoderType::Skip || level == 0 {
                 if c.decoder_type == DecoderType::Skip && level < levels - 1 {

@@ -1,12 +1,18 @@
 //! 2-D convolution as im2col followed by one gemm-backed matrix product.
 //!
 //! Candle's stock CPU convolution runs its backward passes as direct (transposed) convolutions,
-//! which dominate a training step. Here the convolution is `W · im2col(x)`: the two gradients of
-//! the matrix product are candle's own gemm calls, and the gradient of im2col is col2im. Both
-//! rearrangements are safe custom ops on contiguous CPU slices, parallel over (image, channel).
+//! which dominate a training step. Here the convolution is one custom op computing
+//! `W · im2col(x)` per image, whose backward is `dW = Σ_n dY_n · im2col(x_n)^T` and
+//! `dx = col2im(W^T · dY)`. The matrix products are candle's own gemm-backed `matmul`; im2col and
+//! col2im are safe loops over contiguous CPU slices, parallel over (image, channel). The column
+//! matrix is rebuilt in the backward pass instead of being kept alive between the passes, and no
+//! column-sized gradient goes through candle's accumulate-by-addition.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType};
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, DType, Device, Layout, Result, Shape, Storage, Tensor,
+    WithDType,
+};
 use rayon::prelude::*;
 
 /// Geometry of one convolution: input size, kernel size, stride and zero padding.
@@ -169,10 +175,6 @@ impl CustomOp1 for Im2Col {
         )?;
         Ok((out, g.col_shape()))
     }
-
-    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad_res.contiguous()?.apply_op1(Col2Im(self.0))?))
-    }
 }
 
 impl CustomOp1 for Col2Im {
@@ -191,9 +193,75 @@ impl CustomOp1 for Col2Im {
         )?;
         Ok((out, g.image_shape()))
     }
+}
 
-    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad_res.contiguous()?.apply_op1(Im2Col(self.0))?))
+/// `(x, W) -> W · im2col(x)`, reshaped to `(N, O, H_out, W_out)`.
+struct Conv(Geometry, usize);
+
+impl Conv {
+    /// `W (O, C·kh·kw)` broadcast over the batch, times the columns `(N, C·kh·kw, HW_out)`.
+    fn product(&self, w: &Tensor, cols: &Tensor) -> Result<Tensor> {
+        let (g, o) = (&self.0, self.1);
+        w.reshape((o, g.col_rows()))?
+            .broadcast_as((g.batch, o, g.col_rows()))?
+            .matmul(cols)
+    }
+
+    fn forward<T: WithDType>(&self, x: &[T], w: &[T]) -> Result<CpuStorage> {
+        let (g, dev) = (&self.0, &Device::Cpu);
+        let cols = Tensor::from_vec(im2col(x, g), g.col_shape(), dev)?;
+        let w = Tensor::from_slice(w, (self.1, g.col_rows()), dev)?;
+        let y = self.product(&w, &cols)?;
+        let (storage, _) = y.storage_and_layout();
+        match &*storage {
+            Storage::Cpu(s) => Ok(s.clone()),
+            _ => candle_core::bail!("conv2d: product left the CPU"),
+        }
+    }
+}
+
+impl CustomOp2 for Conv {
+    fn name(&self) -> &'static str {
+        "elucidated-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = &self.0;
+        let out = match (s1, s2) {
+            (CpuStorage::F32(x), CpuStorage::F32(w)) => {
+                self.forward(contiguous(x, l1, "conv2d")?, contiguous(w, l2, "conv2d")?)?
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(w)) => {
+                self.forward(contiguous(x, l1, "conv2d")?, contiguous(w, l2, "conv2d")?)?
+            }
+            _ => candle_core::bail!("conv2d: input and weight must both be f32 or both f64"),
+        };
+        Ok((out, (g.batch, self.1, g.out_h(), g.out_w()).into()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (g, o) = (&self.0, self.1);
+        let grad = grad
+            .contiguous()?
+            .reshape((g.batch, o, g.out_h() * g.out_w()))?;
+        let cols = x.apply_op1_no_bwd(&Im2Col(*g))?;
+        let dw = grad.matmul(&cols.t()?)?.sum(0)?.reshape(w.shape())?;
+        let wt = w.reshape((o, g.col_rows()))?.t()?;
+        let dcols = wt.broadcast_as((g.batch, g.col_rows(), o))?.matmul(&grad)?;
+        let dx = dcols.apply_op1_no_bwd(&Col2Im(*g))?;
+        Ok((Some(dx), Some(dw)))
     }
 }
 
@@ -230,17 +298,9 @@ pub(crate) fn conv2d_im2col(
         stride,
         padding,
     };
-    let y = if (kernel_h, kernel_w, stride, padding) == (1, 1, 1, 0) {
-        x.reshape((batch, channels, height * width))?
-    } else {
-        x.contiguous()?.apply_op1(Im2Col(g))?
-    };
-    let w = weight
-        .reshape((out_channels, g.col_rows()))?
-        .broadcast_as((batch, out_channels, g.col_rows()))?;
-    let y = w
-        .matmul(&y)?
-        .reshape((batch, out_channels, g.out_h(), g.out_w()))?;
+    let y = x
+        .contiguous()?
+        .apply_op2(&weight.contiguous()?, Conv(g, out_channels))?;
     match bias {
         Some(b) => y.broadcast_add(&b.reshape((1, out_channels, 1, 1))?),
         None => Ok(y),

@@ -148,6 +148,10 @@ pub enum Error {
         /// The operating system's message.
         detail: String,
     },
+    /// A neural-network backend (candle) operation or a checkpoint failed.
+    #[cfg(feature = "candle")]
+    #[error(transparent)]
+    Nn(#[from] crate::nn::NnError),
 }
 
 /// Result alias with [`Error`].

@@ -18,6 +18,8 @@ pub mod ddpm;
 pub mod denoiser;
 pub mod error;
 pub mod io;
+#[cfg(feature = "candle")]
+pub mod nn;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;

@@ -1,0 +1,166 @@
+//! Checkpoints as safetensors files with NVlabs/edm's tensor names.
+//!
+//! A network's expected tensors (names and shapes) come from running its constructor on a
+//! [`VarBuilder`] that only records what is asked for ([`tensor_spec`]); [`load`] checks a file
+//! against that list, naming the first missing, extra, wrongly shaped or wrongly typed tensor,
+//! before any weight reaches the network. [`save`] writes a temporary file in the target's
+//! directory and renames it over the target, so a reader never sees half a checkpoint.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use candle_core::{DType, Device, Shape, Tensor};
+use candle_nn::var_builder::SimpleBackend;
+use candle_nn::{Init, VarBuilder};
+
+use super::error::NnError;
+use crate::error::{Error, Result};
+
+/// Names and shapes of the tensors a network reads from its [`VarBuilder`], in name order.
+pub type TensorSpec = BTreeMap<String, Vec<usize>>;
+
+/// A backend that records every request and answers with a broadcast zero (no allocation).
+struct Recorder(Arc<Mutex<TensorSpec>>);
+
+impl SimpleBackend for Recorder {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _h: Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let mut spec = self
+            .0
+            .lock()
+            .map_err(|_| candle_core::Error::msg("poisoned"))?;
+        spec.insert(name.to_string(), s.dims().to_vec());
+        Tensor::zeros((), dtype, dev)?.broadcast_as(s)
+    }
+
+    fn get_unchecked(&self, name: &str, _: DType, _: &Device) -> candle_core::Result<Tensor> {
+        candle_core::bail!("tensor `{name}` requested without a shape")
+    }
+
+    fn contains_tensor(&self, _name: &str) -> bool {
+        true
+    }
+}
+
+/// The tensors that `build` requests from its [`VarBuilder`], without allocating them (so the
+/// spec of a 300M-parameter network costs nothing); `build` must not compute with them.
+pub fn tensor_spec<T>(
+    build: impl FnOnce(VarBuilder) -> candle_core::Result<T>,
+) -> Result<TensorSpec> {
+    let spec = Arc::new(Mutex::new(TensorSpec::new()));
+    let vb = VarBuilder::from_backend(Box::new(Recorder(spec.clone())), DType::F32, Device::Cpu);
+    build(vb).map_err(|e| NnError::candle("recording the network's tensors", e))?;
+    let spec = spec
+        .lock()
+        .map_err(|_| NnError::candle("recording", candle_core::Error::msg("poisoned lock")))?;
+    Ok(spec.clone())
+}
+
+fn io_error(path: &Path, err: std::io::Error) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        detail: err.to_string(),
+    }
+}
+
+fn dtype_of(d: safetensors::Dtype) -> Option<DType> {
+    use safetensors::Dtype as S;
+    Some(match d {
+        S::F32 => DType::F32,
+        S::F64 => DType::F64,
+        S::F16 => DType::F16,
+        S::BF16 => DType::BF16,
+        _ => return None,
+    })
+}
+
+/// Reads the checkpoint at `path`, checks it holds exactly the tensors of `spec` with their
+/// shapes and element type `dtype`, and returns them on `device`, keyed by name.
+///
+/// Errors: [`NnError::CorruptCheckpoint`] if the file is not safetensors,
+/// [`NnError::MissingTensor`], [`NnError::UnexpectedTensor`], [`NnError::WrongShape`],
+/// [`NnError::WrongDType`] naming the first offending tensor (in name order), and
+/// [`Error::Io`] if the file cannot be read.
+pub fn load(
+    path: impl AsRef<Path>,
+    spec: &TensorSpec,
+    dtype: DType,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>> {
+    let path = path.as_ref();
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let st =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| NnError::CorruptCheckpoint {
+            path: p.clone(),
+            detail: e.to_string(),
+        })?;
+    let mut names: Vec<&str> = st.names();
+    names.sort_unstable();
+    if let Some(extra) = names.iter().find(|n| !spec.contains_key(**n)) {
+        return Err(NnError::UnexpectedTensor {
+            path: p,
+            name: extra.to_string(),
+        }
+        .into());
+    }
+    let mut out = HashMap::with_capacity(spec.len());
+    for (name, shape) in spec {
+        let view = st.tensor(name).map_err(|_| NnError::MissingTensor {
+            path: p.clone(),
+            name: name.clone(),
+        })?;
+        if view.shape() != shape.as_slice() {
+            return Err(NnError::WrongShape {
+                path: p,
+                name: name.clone(),
+                expected: shape.clone(),
+                got: view.shape().to_vec(),
+            }
+            .into());
+        }
+        if dtype_of(view.dtype()) != Some(dtype) {
+            return Err(NnError::WrongDType {
+                path: p,
+                name: name.clone(),
+                expected: format!("{dtype:?}"),
+                got: format!("{:?}", view.dtype()),
+            }
+            .into());
+        }
+        let t = candle_core::safetensors::Load::load(&view, device)
+            .map_err(|e| NnError::candle(format!("loading `{name}` from {p}"), e))?;
+        out.insert(name.clone(), t);
+    }
+    Ok(out)
+}
+
+/// Writes `tensors` to `path` as safetensors, atomically: the bytes go to a temporary file in
+/// the same directory, which is then renamed over `path`.
+pub fn save(path: impl AsRef<Path>, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    let path = path.as_ref();
+    let sorted: BTreeMap<&str, &Tensor> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let bytes = safetensors::serialize(sorted, None).map_err(|e| NnError::Candle {
+        what: format!("serialising {}", path.display()),
+        detail: e.to_string(),
+    })?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io_error(path, std::io::Error::other("not a file name")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    std::fs::write(&tmp, &bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(path, e)
+    })
+}

@@ -23,6 +23,7 @@ pub mod sde;
 pub mod state;
 pub mod steps;
 pub mod tolerance;
+pub mod vectors;
 
 pub use error::{Error, Result};
 

@@ -10,6 +10,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analytic;
+pub mod conversions;
+pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
@@ -18,12 +21,14 @@ pub mod io;
 pub mod noise;
 pub mod noise_level;
 pub mod precond;
+pub mod sampler;
 pub mod schedule;
 pub mod sde;
 pub mod state;
 pub mod steps;
 pub mod tolerance;
 pub mod vectors;
+pub mod vlb;
 
 pub use error::{Error, Result};
 

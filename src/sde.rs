@@ -2,7 +2,7 @@
 //! reverse-SDE terms (I26), all derived by automatic differentiation of a [`Schedule`].
 
 use crate::schedule::Schedule;
-use num_dual::{Dual64, DualNum};
+use num_dual::Dual64;
 
 /// Every time-dependent coefficient of a schedule at one time t.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,19 +28,19 @@ impl Coefficients {
     /// float64 values ([`Schedule::sigma_at`]); derivatives come from dual numbers.
     pub fn at<S: Schedule>(schedule: &S, t: f64) -> Self {
         let td = Dual64::from(t).derivative();
-        let sigma = schedule.sigma(td);
-        let scale = schedule.scale(td);
-        let f = schedule.scale(td).ln().eps;
-        let sigma_sq_dot = (sigma * sigma).eps;
-        let s = schedule.scale_at(t);
+        let sigma_dual = schedule.sigma(td);
+        let scale_dual = schedule.scale(td);
+        let (sigma, scale) = (schedule.sigma_at(t), schedule.scale_at(t));
+        // d(sigma^2)/dt = 2 sigma sigma', with the accurate sigma.
+        let sigma_sq_dot = 2.0 * sigma * sigma_dual.eps;
         Coefficients {
             t,
-            sigma: schedule.sigma_at(t),
-            scale: s,
-            sigma_dot: sigma.eps,
-            scale_dot: scale.eps,
-            f,
-            g: s * sigma_sq_dot.max(0.0).sqrt(),
+            sigma,
+            scale,
+            sigma_dot: sigma_dual.eps,
+            scale_dot: scale_dual.eps,
+            f: scale_dual.eps / scale_dual.re,
+            g: scale * sigma_sq_dot.max(0.0).sqrt(),
         }
     }
 

@@ -21,6 +21,27 @@ pub trait State: Clone {
     /// `a * self`.
     fn scale(&self, a: f64) -> Result<Self>;
 
+    /// `self <- a * self + b * other`, in place where the backend allows it (samplers use this
+    /// on the hot path; the default allocates through [`State::lin_comb`]).
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        *self = self.lin_comb(a, other, b)?;
+        Ok(())
+    }
+
+    /// `self <- a * self + b * p + c * q`, in place where the backend allows it (one pass where
+    /// two [`State::lin_comb_assign`] would make two; the default makes two).
+    fn lin_comb3_assign(&mut self, a: f64, p: &Self, b: f64, q: &Self, c: f64) -> Result<()> {
+        self.lin_comb_assign(a, p, b)?;
+        self.lin_comb_assign(1.0, q, c)
+    }
+
+    /// `out <- a * self + b * other`, reusing `out`'s storage where the backend allows it, so
+    /// that a sampler's scratch states are allocated once per run, not once per step.
+    fn lin_comb_into(&self, a: f64, other: &Self, b: f64, out: &mut Self) -> Result<()> {
+        *out = self.lin_comb(a, other, b)?;
+        Ok(())
+    }
+
     /// Standard normal noise shaped like `self`; sample k's noise comes from `streams[k]` only.
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self>;
 }
@@ -64,6 +85,29 @@ impl State for DVector<f64> {
         Ok(self * a)
     }
 
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        check_shape("state length", self.len(), other.len())?;
+        self.zip_apply(other, |x, y| *x = a * *x + b * y);
+        Ok(())
+    }
+
+    fn lin_comb3_assign(&mut self, a: f64, p: &Self, b: f64, q: &Self, c: f64) -> Result<()> {
+        check_shape("state length", self.len(), p.len())?;
+        check_shape("state length", self.len(), q.len())?;
+        self.zip_zip_apply(p, q, |x, y, z| *x = a * *x + b * y + c * z);
+        Ok(())
+    }
+
+    fn lin_comb_into(&self, a: f64, other: &Self, b: f64, out: &mut Self) -> Result<()> {
+        check_shape("state length", self.len(), other.len())?;
+        if out.len() == self.len() {
+            out.zip_zip_apply(self, other, |o, x, y| *o = a * x + b * y);
+        } else {
+            *out = self.lin_comb(a, other, b)?;
+        }
+        Ok(())
+    }
+
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {
         check_streams(streams, 1)?;
         let mut v = DVector::zeros(self.len());
@@ -86,6 +130,33 @@ impl State for DMatrix<f64> {
 
     fn scale(&self, a: f64) -> Result<Self> {
         Ok(self * a)
+    }
+
+    fn lin_comb_assign(&mut self, a: f64, other: &Self, b: f64) -> Result<()> {
+        check_shape("state rows", self.nrows(), other.nrows())?;
+        check_shape("state columns", self.ncols(), other.ncols())?;
+        self.zip_apply(other, |x, y| *x = a * *x + b * y);
+        Ok(())
+    }
+
+    fn lin_comb3_assign(&mut self, a: f64, p: &Self, b: f64, q: &Self, c: f64) -> Result<()> {
+        check_shape("state rows", self.nrows(), p.nrows())?;
+        check_shape("state columns", self.ncols(), p.ncols())?;
+        check_shape("state rows", self.nrows(), q.nrows())?;
+        check_shape("state columns", self.ncols(), q.ncols())?;
+        self.zip_zip_apply(p, q, |x, y, z| *x = a * *x + b * y + c * z);
+        Ok(())
+    }
+
+    fn lin_comb_into(&self, a: f64, other: &Self, b: f64, out: &mut Self) -> Result<()> {
+        check_shape("state rows", self.nrows(), other.nrows())?;
+        check_shape("state columns", self.ncols(), other.ncols())?;
+        if out.shape() == self.shape() {
+            out.zip_zip_apply(self, other, |o, x, y| *o = a * x + b * y);
+        } else {
+            *out = self.lin_comb(a, other, b)?;
+        }
+        Ok(())
     }
 
     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {

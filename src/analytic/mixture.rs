@@ -1,0 +1,277 @@
+//! Gaussian-mixture data: exact noisy density, score and denoiser (I31).
+
+use super::columns::ColumnState;
+use super::gaussian::{DensityTerms, Gaussian};
+use crate::denoiser::Denoiser;
+use crate::error::{Error, Result, positive};
+use crate::noise::NoiseStream;
+use nalgebra::{DMatrix, DVector};
+
+/// Data from the mixture sum_k w_k N(mu_k, Sigma_k) (I31). The noisy density is
+/// p(x; sigma) = sum_k w_k N(x; mu_k, Sigma_k + sigma^2 I); the denoiser is the
+/// responsibility-weighted sum of the components' exact denoisers (I30),
+/// D(x; sigma) = sum_k r_k(x; sigma) D_k(x; sigma), r_k proportional to w_k p_k(x; sigma).
+///
+/// Responsibilities are computed with log-sum-exp, so that points far from every component and
+/// tiny sigma give exact responsibilities (a one-hot vector in the limit) instead of 0/0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianMixture {
+    weights: Vec<f64>,
+    log_weights: Vec<f64>,
+    components: Vec<Gaussian>,
+}
+
+/// The per-component quantities at one noise level.
+struct Noisy {
+    terms: Vec<DensityTerms>,
+}
+
+/// ln p(x; sigma) and the responsibilities r_k(x; sigma) of one sample.
+struct Posterior {
+    log_density: f64,
+    responsibilities: Vec<f64>,
+}
+
+impl GaussianMixture {
+    /// The mixture with positive finite `weights` (normalised by their sum) over `components`
+    /// of one common dimension; at least one component.
+    pub fn new(weights: &[f64], components: Vec<Gaussian>) -> Result<Self> {
+        if components.is_empty() {
+            return Err(Error::CountTooSmall {
+                name: "mixture components",
+                value: 0,
+                min: 1,
+            });
+        }
+        if weights.len() != components.len() {
+            return Err(Error::DimensionMismatch {
+                what: "mixture weights",
+                expected: components.len(),
+                got: weights.len(),
+            });
+        }
+        let d = components[0].dim();
+        if let Some(c) = components.iter().find(|c| c.dim() != d) {
+            return Err(Error::DimensionMismatch {
+                what: "mixture component dimension",
+                expected: d,
+                got: c.dim(),
+            });
+        }
+        for &w in weights {
+            positive("mixture weight", w)?;
+        }
+        let total = positive("sum of mixture weights", weights.iter().sum())?;
+        let weights: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        Ok(GaussianMixture {
+            log_weights: weights.iter().map(|w| w.ln()).collect(),
+            weights,
+            components,
+        })
+    }
+
+    /// The dimension d.
+    pub fn dim(&self) -> usize {
+        self.components[0].dim()
+    }
+
+    /// The normalised weights w_k.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// The components N(mu_k, Sigma_k).
+    pub fn components(&self) -> &[Gaussian] {
+        &self.components
+    }
+
+    /// The mixture's mean sum_k w_k mu_k.
+    pub fn mean(&self) -> DVector<f64> {
+        self.components
+            .iter()
+            .zip(&self.weights)
+            .fold(DVector::zeros(self.dim()), |acc, (c, w)| {
+                acc + c.mean() * *w
+            })
+    }
+
+    /// The mixture's covariance sum_k w_k (Sigma_k + (mu_k - m)(mu_k - m)^T), m the mean.
+    pub fn covariance(&self) -> DMatrix<f64> {
+        let m = self.mean();
+        let d = self.dim();
+        self.components
+            .iter()
+            .zip(&self.weights)
+            .fold(DMatrix::zeros(d, d), |acc, (c, w)| {
+                let dm = c.mean() - &m;
+                acc + (c.covariance() + &dm * dm.transpose()) * *w
+            })
+    }
+
+    /// p(x; sigma) as a mixture: every component convolved with N(0, sigma^2 I) (I31).
+    pub fn noisy(&self, sigma: f64) -> Result<Self> {
+        let components = self
+            .components
+            .iter()
+            .map(|c| c.noisy(sigma))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(GaussianMixture {
+            weights: self.weights.clone(),
+            log_weights: self.log_weights.clone(),
+            components,
+        })
+    }
+
+    /// One draw and the index of the component it came from: a uniform number from `stream`
+    /// picks the component, then the component draws from the same stream.
+    pub fn sample_labelled(&self, stream: &mut NoiseStream) -> (usize, DVector<f64>) {
+        let u = stream.uniform();
+        let mut cumulative = 0.0;
+        let last = self.components.len() - 1;
+        let k = self
+            .weights
+            .iter()
+            .position(|w| {
+                cumulative += w;
+                u < cumulative
+            })
+            .unwrap_or(last);
+        (k, self.components[k].sample(stream))
+    }
+
+    /// One draw (see [`GaussianMixture::sample_labelled`]).
+    pub fn sample(&self, stream: &mut NoiseStream) -> DVector<f64> {
+        self.sample_labelled(stream).1
+    }
+
+    /// One draw per stream, as columns: column j is bitwise [`GaussianMixture::sample`] of
+    /// `streams[j]`.
+    pub fn sample_batch(&self, streams: &mut [NoiseStream]) -> DMatrix<f64> {
+        let columns: Vec<DVector<f64>> = streams.iter_mut().map(|s| self.sample(s)).collect();
+        DMatrix::from_fn(self.dim(), columns.len(), |i, j| columns[j][i])
+    }
+
+    fn at(&self, sigma: f64) -> Result<Noisy> {
+        let terms = self
+            .components
+            .iter()
+            .map(|c| DensityTerms::new(c, sigma))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Noisy { terms })
+    }
+
+    fn check_state<X: ColumnState>(&self, x: &X) -> Result<()> {
+        self.components[0].check_state(x)
+    }
+
+    /// ln(w_k p_k(x; sigma)) for every component, for one sample.
+    fn joint_log(&self, noisy: &Noisy, x: &[f64], z: &mut [f64]) -> Vec<f64> {
+        self.components
+            .iter()
+            .zip(&noisy.terms)
+            .zip(&self.log_weights)
+            .map(|((c, t), lw)| lw + t.log_density(c, x, z))
+            .collect()
+    }
+
+    /// (ln p(x; sigma), responsibilities) of one sample by log-sum-exp; an error where every
+    /// component's density underflows to exactly zero (log -inf).
+    fn log_sum_exp(&self, joint: &[f64], sigma: f64) -> Result<Posterior> {
+        let m = joint.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !m.is_finite() {
+            return Err(Error::Overflow {
+                what: "mixture log-density (every component underflows)",
+                value: sigma,
+            });
+        }
+        let mut r: Vec<f64> = joint.iter().map(|l| (l - m).exp()).collect();
+        let total: f64 = r.iter().sum();
+        r.iter_mut().for_each(|v| *v /= total);
+        Ok(Posterior {
+            log_density: m + total.ln(),
+            responsibilities: r,
+        })
+    }
+
+    /// Log-densities and responsibilities of every sample of `x`.
+    fn posterior<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<(Noisy, Vec<Posterior>)> {
+        self.check_state(x)?;
+        let noisy = self.at(sigma)?;
+        let mut z = vec![0.0; self.dim()];
+        let per_sample = x
+            .samples()
+            .map(|col| self.log_sum_exp(&self.joint_log(&noisy, col, &mut z), sigma))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((noisy, per_sample))
+    }
+
+    /// ln p(x; sigma) = ln sum_k w_k N(x; mu_k, Sigma_k + sigma^2 I) (I31), by log-sum-exp.
+    pub fn log_density(&self, x: &DVector<f64>, sigma: f64) -> Result<f64> {
+        Ok(self.log_densities(x, sigma)?[0])
+    }
+
+    /// ln p(x; sigma) of every sample (column) of `x`.
+    pub fn log_densities<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<Vec<f64>> {
+        let (_, per_sample) = self.posterior(x, sigma)?;
+        Ok(per_sample.into_iter().map(|p| p.log_density).collect())
+    }
+
+    /// The responsibilities r_k(x; sigma) = w_k p_k(x; sigma) / p(x; sigma) of one sample (I31).
+    pub fn responsibilities(&self, x: &DVector<f64>, sigma: f64) -> Result<Vec<f64>> {
+        let (_, mut per_sample) = self.posterior(x, sigma)?;
+        Ok(per_sample.remove(0).responsibilities)
+    }
+
+    /// The score grad_x ln p(x; sigma) = sum_k r_k grad_x ln p_k(x; sigma) (I05, I31), each
+    /// component's score taken in its eigenbasis (see [`Gaussian::score`]).
+    pub fn score<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<X> {
+        let (noisy, per_sample) = self.posterior(x, sigma)?;
+        let factors: Vec<Vec<f64>> = noisy
+            .terms
+            .iter()
+            .map(|t| t.inverse_variances.iter().map(|w| -w).collect())
+            .collect();
+        Ok(self.weighted_sum(x, &per_sample, &factors, false))
+    }
+
+    /// D(x; sigma) = sum_k r_k D_k(x; sigma) (I31).
+    fn denoise_columns<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<X> {
+        let (_, per_sample) = self.posterior(x, sigma)?;
+        let factors: Vec<Vec<f64>> = self
+            .components
+            .iter()
+            .map(|c| c.denoiser_factors(sigma))
+            .collect();
+        Ok(self.weighted_sum(x, &per_sample, &factors, true))
+    }
+
+    /// sum_k r_k ([mu_k +] Q_k diag(factors_k) Q_k^T (x - mu_k)) per sample; components with
+    /// zero responsibility are skipped.
+    fn weighted_sum<X: ColumnState>(
+        &self,
+        x: &X,
+        per_sample: &[Posterior],
+        factors: &[Vec<f64>],
+        add_mean: bool,
+    ) -> X {
+        let d = self.dim();
+        let (mut z, mut term) = (vec![0.0; d], vec![0.0; d]);
+        x.map_samples(|j, col, out| {
+            out.fill(0.0);
+            let r = &per_sample[j].responsibilities;
+            for ((c, f), &rk) in self.components.iter().zip(factors).zip(r) {
+                if rk > 0.0 {
+                    c.apply(f, add_mean, col, &mut term, &mut z);
+                    out.iter_mut().zip(&term).for_each(|(o, t)| *o += rk * t);
+                }
+            }
+        })
+    }
+}
+
+/// The exact denoiser of Gaussian-mixture data (I31), for one sample or a batch.
+impl<X: ColumnState> Denoiser<X> for GaussianMixture {
+    fn denoise(&self, x: &X, sigma: f64) -> Result<X> {
+        self.denoise_columns(x, sigma)
+    }
+}

@@ -1,0 +1,41 @@
+//! Samplers (EDM Sec. 3 and 4, Algorithms 1 and 2; I24–I27), generic over the [`State`] they
+//! move and the [`Denoiser`] they call, so that the code tested here in float64 on analytic data
+//! is the code that drives a network.
+//!
+//! - [`OdeSampler`]: Euler and Heun (and NVlabs's alpha variant) on the PF-ODE for any (s, sigma)
+//!   (Algorithm 1, I07, I24).
+//! - [`StochasticSampler`]: Algorithm 2 with churn (I25).
+//! - [`ReverseSde`]: Euler–Maruyama for the reverse SDE of Eq. 6 with any beta(t) (I26).
+//! - [`Ddim`] with eta in [0, 1] and [`Ddpm`] ancestral sampling from discrete betas (I27).
+//! - [`Dpmpp2m`]: the multistep DPM-Solver++(2M) in the (s, sigma) formulation.
+//!
+//! Every sampler starts from x_0 = sigma_0 s_0 n with a standard normal latent n, counts its
+//! denoiser evaluations ([`Sampler::nfe`]), reports each step to an optional callback and can
+//! record its trajectory ([`Options`]). Sample k's noise comes only from the stream of its seed
+//! ([`NoiseStream`]), so a batch is bitwise the same as its samples drawn one at a time
+//! ([`generate`], [`generate_columns`]).
+//!
+//! [`State`]: crate::state::State
+//! [`Denoiser`]: crate::denoiser::Denoiser
+//! [`NoiseStream`]: crate::noise::NoiseStream
+
+mod affine;
+mod ddim;
+mod ddpm;
+mod dpmpp;
+mod grid;
+mod ode;
+mod parallel;
+mod run;
+mod sde;
+mod stochastic;
+
+pub use ddim::{AncestralSplit, Ddim};
+pub use ddpm::{Ddpm, DdpmVariance};
+pub use dpmpp::Dpmpp2m;
+pub use grid::SigmaGrid;
+pub use ode::{OdeSampler, Solver};
+pub use parallel::generate_columns;
+pub use run::{Observer, Options, Sample, Sampler, StepEvent, generate};
+pub use sde::{EmStep, ReverseSde};
+pub use stochastic::{Churn, ChurnStep, StochasticSampler};

@@ -2,7 +2,7 @@
 
 use elucidated::Error;
 use elucidated::vectors::{
-    Document, FIELDS, ULP_COEFFICIENTS, ULP_STEPS, Verdict, check, coefficient_threshold,
+    Criterion, Document, FIELDS, REL_TRAJECTORY, ULP_COEFFICIENTS, ULP_STEPS, Verdict, check,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -85,10 +85,7 @@ fn every_coefficient_field_is_checked() {
                 .get(&name)
                 .unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!(q.values, set.points.len());
-            assert_eq!(
-                q.criterion,
-                elucidated::vectors::Criterion::Ulp(coefficient_threshold(field))
-            );
+            assert_eq!(q.criterion, Criterion::Ulp(ULP_COEFFICIENTS));
         }
     }
 }
@@ -136,6 +133,51 @@ fn perturbed_step_fails_and_names_the_quantity() {
     let report = check(&port, "port.json", reference()).unwrap();
     let failed: Vec<_> = report.failures().map(|q| q.name.as_str()).collect();
     assert_eq!(failed, ["steps edm t->vp"]);
+}
+
+/// A trajectory moved by more than REL_TRAJECTORY (relative to its state's largest component)
+/// fails on that case alone; one moved by less passes.
+#[test]
+fn perturbed_trajectory_fails_and_names_the_case() {
+    let case = reference()
+        .trajectories
+        .iter()
+        .position(|c| c.label() == "alg2/mixture/vp")
+        .unwrap();
+    let perturbed = |factor: f64| {
+        let mut port = reference().clone();
+        let x = &mut port.trajectories[case].trajectory.as_mut().unwrap()[7][2];
+        let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        x[1] += factor * REL_TRAJECTORY * scale;
+        check(&port, "port.json", reference()).unwrap()
+    };
+    let report = perturbed(2.0);
+    let failed: Vec<_> = report.failures().map(|q| q.name.as_str()).collect();
+    assert_eq!(failed, ["trajectory alg2/mixture/vp"]);
+    assert!(perturbed(0.5).passed());
+}
+
+/// Every sampler runs on both problems under both schedules, the latents are given, and noise
+/// is given exactly at the steps that draw it: Algorithm 2 inside its churn window, DDIM with
+/// eta = 1 at every step but the last, never for the deterministic samplers.
+#[test]
+fn trajectories_cover_every_sampler_with_their_noise() {
+    let cases = &reference().trajectories;
+    assert_eq!(cases.len(), 24);
+    for c in cases {
+        let n = c.t.len() - 1;
+        assert_eq!(c.noise.len(), n);
+        assert_eq!(c.latent.len(), 4);
+        let drawn: Vec<bool> = c.noise.iter().map(Option::is_some).collect();
+        match c.sampler.label().as_str() {
+            "ddim(eta=1)" => assert_eq!(drawn, [vec![true; n - 1], vec![false]].concat()),
+            "alg2" => assert!(drawn.iter().any(|&d| d) && !drawn[n - 1], "{}", c.label()),
+            _ => assert!(drawn.iter().all(|&d| !d), "{}", c.label()),
+        }
+        let trajectory = c.trajectory.as_ref().unwrap();
+        assert_eq!(trajectory.len(), n + 1);
+        assert!(trajectory.iter().flatten().flatten().all(|v| v.is_finite()));
+    }
 }
 
 /// A missing answer (field absent or null) is reported as not provided, which fails; a section
@@ -233,9 +275,128 @@ fn changed_inputs_are_an_error() {
         other => panic!("expected a field error, got {other:?}"),
     }
     let mut port = reference().clone();
+    let case = port
+        .trajectories
+        .iter()
+        .position(|c| c.label() == "alg2/gaussian/edm");
+    let noisy = &mut port.trajectories[case.unwrap()].noise;
+    *noisy.iter_mut().find(|n| n.is_some()).unwrap() = None;
+    let expected = format!("trajectories[{}].noise", case.unwrap());
+    assert!(matches!(
+        check(&port, "port.json", reference()),
+        Err(Error::InvalidField { field, .. }) if field == expected
+    ));
+    let mut port = reference().clone();
     port.steps.pop();
     assert!(matches!(
         check(&port, "port.json", reference()),
         Err(Error::InvalidField { field, .. }) if field == "steps"
     ));
+}
+
+/// A reference read from a file must answer every quantity; a missing answer is an error that
+/// names it, not a silent pass.
+#[test]
+fn reference_without_answers_is_an_error() {
+    let mut incomplete = reference().clone();
+    incomplete.coefficients[1].points[2].values[3] = None;
+    match check(reference(), "port.json", &incomplete) {
+        Err(Error::InvalidField { file, field, .. }) => {
+            assert_eq!(
+                (file.as_str(), field.as_str()),
+                ("reference", "coefficients[1].points[2].scale_dot")
+            )
+        }
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+/// The command line: `edm vectors export --out DIR` writes the reference; `edm vectors check`
+/// prints the report and exits 0 on a pass, 1 on a failure, 1 with one line naming the field on
+/// malformed input.
+#[cfg(feature = "cli")]
+mod cli {
+    use super::*;
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+
+    fn edm(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_edm"))
+            .args(args)
+            .output()
+            .expect("edm runs")
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("edm-vectors-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn export_then_check_passes_and_exits_zero() {
+        let dir = scratch("pass");
+        let out = edm(&["vectors", "export", "--out", dir.to_str().unwrap()]);
+        assert!(out.status.success());
+        let file = dir.join("vectors.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            &Document::parse(&text, "vectors.json").unwrap(),
+            reference()
+        );
+        let out = edm(&["vectors", "check", file.to_str().unwrap()]);
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{report}");
+        let n = check(reference(), "", reference())
+            .unwrap()
+            .quantities
+            .len();
+        assert!(
+            report.contains(&format!("{n} quantities: {n} pass, 0 fail")),
+            "{report}"
+        );
+        let out = edm(&[
+            "vectors",
+            "check",
+            file.to_str().unwrap(),
+            "--reference",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn failing_and_malformed_ports_exit_one() {
+        let dir = scratch("fail");
+        let file = dir.join("port.json");
+        let mut port = reference().clone();
+        let v = &mut port.coefficients[0].points[4].values[0];
+        *v = Some(nudge(v.unwrap(), 1000));
+        std::fs::write(&file, port.to_json_string()).unwrap();
+        let out = edm(&["vectors", "check", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let report = String::from_utf8(out.stdout).unwrap();
+        let failed: Vec<&str> = report.lines().filter(|l| l.contains("FAIL")).collect();
+        assert_eq!(failed.len(), 1, "{report}");
+        assert!(
+            failed[0].starts_with("coefficients vp/vp sigma "),
+            "{report}"
+        );
+
+        let mut doc = reference_json();
+        doc["coefficients"][3]["points"][0]["c_skip"] = Value::from("0.5");
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = edm(&["vectors", "check", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!(
+                "edm: {}: coefficients[3].points[0].c_skip: expected a number, got a string\n",
+                file.display()
+            )
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -89,13 +89,19 @@ class Careful:
 
     # ------------------------------------------------------------ schedules (I02, I10-I13)
 
+    def sigma_and_scale(self, p, t):
+        """sigma(t) and s(t) (I10-I13), defined at t = 0 too."""
+        if p["name"] == "vp":
+            hi, lo = self.vp_exponent(p, t)
+            return self.vp_sigma(p, t), math.exp(-0.5 * hi) * (1.0 - 0.5 * lo)
+        return (math.sqrt(t) if p["name"] == "ve" else t), 1.0
+
     def schedule_coefficients(self, p, t):
-        """sigma, s, sigma', s', f = s'/s, g = s sqrt(d sigma^2 / dt) at t (I02)."""
+        """sigma, s, sigma', s', f = s'/s, g = s sqrt(d sigma^2 / dt) at t > 0 (I02)."""
         name = p["name"]
         if name == "vp":
             hi, lo = self.vp_exponent(p, t)
-            sigma = self.vp_sigma(p, t)
-            scale = math.exp(-0.5 * hi) * (1.0 - 0.5 * lo)
+            sigma, scale = self.sigma_and_scale(p, t)
             beta = p["beta_min"] + p["beta_d"] * t
             sigma_dot = 0.5 * beta * (math.exp(hi) * (1.0 + lo)) / sigma  # beta e^x / (2 sigma)
             return sigma, scale, sigma_dot, -0.5 * beta * scale, -0.5 * beta, math.sqrt(beta)
@@ -115,17 +121,29 @@ class Careful:
     # ------------------------------------------------------------ iDDPM table (I12)
 
     def iddpm_table(self, c1, c2, m):
-        """u_0 > ... > u_M = 0 of I12. u_{j-1} = sqrt((u_j^2 + 1) / r - 1), r = max(abar_{j-1} /
-        abar_j, C1), is evaluated as sqrt((u_j^2 + (1 - r)) / r) with 1 - r = sin(b - a)
-        sin(b + a) / sin^2 b, which does not cancel for small u_j."""
+        """u_0 > ... > u_M = 0 of I12 without running the recursion in float64, whose M = 1000
+        roundings would add up to ~150 ULP. With w_j = u_j^2 + 1, the recursion is w_{j-1} =
+        w_j / max(abar_{j-1}/abar_j, C1), w_M = 1, so between clipped steps the ratios telescope:
+        w_j = w_k abar_k / abar_j from the last clipped index k (k = M first). From k = M,
+        u_j = sqrt(abar_M / abar_j - 1) = sqrt(sin(B - b) sin(B + b)) / sin b with B, b the
+        angles of M and j. B - b is formed directly as the angle of M - j, and sin(B + b) as
+        sin(pi - B - b), the angle of (M - j) + 2 M C2, since B + b comes close to pi where sin
+        is ill-conditioned. Each entry costs a few roundings; none accumulate."""
+        period = m * (c2 + 1.0)
+        angle = [math.pi / 2 * j / period for j in range(m + 1)]
+        sin = [math.sin(a) for a in angle]
         u = [0.0] * (m + 1)
+        k, w_k = m, 1.0
         for j in range(m, 0, -1):
-            a = math.pi / 2 * (j - 1) / (m * (c2 + 1.0))
-            b = math.pi / 2 * j / (m * (c2 + 1.0))
-            sin_b2 = math.sin(b) ** 2
-            ratio = max(math.sin(a) ** 2 / sin_b2, c1)
-            one_minus = min(math.sin(b - a) * math.sin(b + a) / sin_b2, 1.0 - c1)
-            u[j - 1] = math.sqrt((u[j] * u[j] + one_minus) / ratio)
+            if (sin[j - 1] / sin[j]) ** 2 < c1:  # clipped: w_{j-1} = w_j / C1, a new anchor
+                w_j = w_k * (sin[k] / sin[j]) ** 2 if k < m else (u[j] ** 2 + 1.0)
+                k, w_k = j - 1, w_j / c1
+                u[j - 1] = math.sqrt(w_k - 1.0)
+            elif k == m:
+                rest = math.pi / 2 * ((m - j + 1) + 2 * m * c2) / period  # pi - B - b
+                u[j - 1] = math.sqrt(sin[m - j + 1] * math.sin(rest)) / sin[j - 1]
+            else:
+                u[j - 1] = math.sqrt(w_k * (sin[k] / sin[j - 1]) ** 2 - 1.0)
         return u
 
     def table(self, p):
@@ -160,8 +178,11 @@ class Careful:
     # ------------------------------------------------------------ time steps (I14)
 
     def vp_times(self, d, n):
-        """t_i = 1 + i/(N-1) (eps_s - 1), as (1 - r) + r eps_s so that both ends are exact."""
-        return [(1.0 - ramp(i, n)) + ramp(i, n) * d["eps_s"] for i in range(n)]
+        """t_i = 1 + i/(N-1) (eps_s - 1) = ((N - 1 - i) + i eps_s) / (N - 1): from the exact
+        integers, so neither i/(N-1) nor eps_s - 1 is rounded and t near eps_s keeps its digits."""
+        if n == 1:
+            return [1.0]
+        return [((n - 1 - i) + i * d["eps_s"]) / (n - 1) for i in range(n)]
 
     def sigmas(self, d, n):
         """sigma_0 > ... > sigma_{N-1} of a discretisation (I14), without the final 0."""
@@ -191,6 +212,152 @@ class Careful:
             a, b = d["sigma_max"] ** 2, d["sigma_min"] ** 2
             return [a * (b / a) ** ramp(i, n) for i in range(n)]
         return self.sigmas(d, n)
+
+
+# ---------------------------------------------------------------- analytic data (I30, I31)
+
+class Gaussian:
+    """N(mu, Sigma) with its exact denoiser D(y; sigma) = mu + Q diag(l / (l + sigma^2)) Q^T (y - mu)
+    (I30), Sigma = Q diag(l) Q^T, and its log-density for the mixture's responsibilities."""
+
+    def __init__(self, mean, covariance):
+        self.mu = np.array(mean, dtype=np.float64)
+        self.lam, self.q = np.linalg.eigh(np.array(covariance, dtype=np.float64))
+
+    def coordinates(self, y):
+        return (y - self.mu) @ self.q  # one sample per row
+
+    def denoise(self, y, sigma):
+        z = self.coordinates(y)
+        return self.mu + (z * (self.lam / (self.lam + sigma * sigma))) @ self.q.T
+
+    def log_density(self, y, sigma):
+        v = self.lam + sigma * sigma
+        z = self.coordinates(y)
+        return -0.5 * (len(self.mu) * math.log(2 * math.pi) + np.sum(np.log(v)) + z * z @ (1 / v))
+
+
+class Mixture:
+    """sum_k w_k N(mu_k, Sigma_k); D is the responsibility-weighted sum of the components'
+    denoisers (I31), responsibilities by log-sum-exp."""
+
+    def __init__(self, weights, means, covariances):
+        self.log_w = np.log(np.array(weights, dtype=np.float64))
+        self.parts = [Gaussian(m, c) for m, c in zip(means, covariances)]
+
+    def denoise(self, y, sigma):
+        logp = np.stack([lw + g.log_density(y, sigma) for lw, g in zip(self.log_w, self.parts)])
+        r = np.exp(logp - logp.max(axis=0))
+        r /= r.sum(axis=0)
+        return sum(rk[:, None] * g.denoise(y, sigma) for rk, g in zip(r, self.parts))
+
+
+def oracle(problem):
+    if problem["name"] == "gaussian":
+        return Gaussian(problem["mean"], problem["covariance"])
+    return Mixture(problem["weights"], problem["means"], problem["covariances"])
+
+
+# ---------------------------------------------------------------- samplers (I07, I24-I27)
+
+class Samplers:
+    """Euler, Heun (Algorithm 1), Algorithm 2, DDIM and DPM-Solver++(2M), from the given noise.
+    States hold one sample per row; x is the scaled state, y = x / s."""
+
+    def trajectory(self, case):
+        spec, p, t = case["sampler"], case["schedule"], case["t"]
+        noise = [None if e is None else np.array(e) for e in case["noise"]]
+        latent, denoise = np.array(case["latent"]), oracle(case["problem"]).denoise
+        if spec["name"] in ("euler", "heun", "alg2"):
+            xs = self.ode(spec, p, t, latent, noise, denoise)
+        elif spec["name"] == "ddim":
+            xs = self.ddim(spec["eta"], p, t, latent, noise, denoise)
+        else:
+            xs = self.dpmpp2m(p, t, latent, denoise)
+        return [x.tolist() for x in xs]
+
+    def rates(self, p, t):
+        """sigma, s and the PF-ODE coefficients a = sigma'/sigma + s'/s, b = sigma' s / sigma
+        of dx/dt = a x - b D(x/s; sigma) (I07)."""
+        sigma, scale, sigma_dot, _, f, _ = self.schedule_coefficients(p, t)
+        return sigma, scale, sigma_dot / sigma + f, sigma_dot * scale / sigma
+
+    def dxdt(self, p, t, x, denoise):
+        sigma, scale, a, b = self.rates(p, t)
+        return a * x - b * denoise(x / scale, sigma)
+
+    def ode(self, spec, p, t, latent, noise, denoise):
+        """Algorithm 1 (Euler or Heun, no correction into sigma = 0) and Algorithm 2 (I25): at a
+        step with gamma > 0, t_hat = sigma^-1((1 + gamma) sigma_i) and x_hat = (s_hat / s_i) x
+        + sqrt(sigma_hat^2 - sigma_i^2) s_hat S_noise eps."""
+        n = len(t) - 1
+        sigma0, scale0 = self.sigma_and_scale(p, t[0])
+        xs = [latent * (sigma0 * scale0)]
+        for i in range(n):
+            x, t_hat = xs[-1], t[i]
+            if spec["name"] == "alg2":
+                x, t_hat = self.churn(spec, p, t[i], n, x, noise[i])
+            h = t[i + 1] - t_hat
+            d = self.dxdt(p, t_hat, x, denoise)
+            if spec["name"] == "euler" or self.sigma_and_scale(p, t[i + 1])[0] == 0.0:
+                xs.append(x + h * d)
+            else:
+                d2 = self.dxdt(p, t[i + 1], x + h * d, denoise)
+                xs.append(x + h * (0.5 * d + 0.5 * d2))
+        return xs
+
+    def churn(self, spec, p, t, n, x, eps):
+        sigma, scale, _, _ = self.rates(p, t)
+        gamma = 0.0
+        if spec["s_tmin"] <= sigma <= spec["s_tmax"]:
+            gamma = min(spec["s_churn"] / n, math.sqrt(2) - 1)
+        if gamma == 0.0:
+            return x, t
+        t_hat = self.sigma_inv(p, sigma + gamma * sigma)
+        sigma_hat, scale_hat, _, _ = self.rates(p, t_hat)
+        std = math.sqrt((sigma_hat - sigma) * (sigma_hat + sigma)) * scale_hat * spec["s_noise"]
+        return (scale_hat / scale) * x + std * eps, t_hat
+
+    def ddim(self, eta, p, t, latent, noise, denoise):
+        """DDIM in y = x/s (I27): y' = y + (sigma_down - sigma) (y - D) / sigma + sigma_up eps,
+        sigma_up = eta sigma_next sqrt(1 - q^2), sigma_down = sigma_next sqrt(1 - eta^2 + eta^2
+        q^2), q = sigma_next / sigma."""
+        lv = [self.sigma_and_scale(p, ti) for ti in t]
+        y = latent * lv[0][0]
+        xs = [y * lv[0][1]]
+        for i in range(len(t) - 1):
+            (sc, _), (sn, scale_next) = lv[i], lv[i + 1]
+            q = sn / sc
+            up = sn * (eta * math.sqrt((1 - q) * (1 + q)))
+            down = sn * math.sqrt((1 - eta) * (1 + eta) + (eta * q) ** 2)
+            y = y + (down - sc) / sc * (y - denoise(y, sc))
+            if up > 0:
+                y = y + up * noise[i]
+            xs.append(y * scale_next)
+        return xs
+
+    def dpmpp2m(self, p, t, latent, denoise):
+        """DPM-Solver++(2M) in y = x/s: y' = (sigma'/sigma) y + (1 - sigma'/sigma) D_d, D_d =
+        (1 + 1/(2r)) D_i - 1/(2r) D_{i-1}, r = h_{i-1} / h_i, h = ln(sigma_i / sigma_{i+1});
+        first order on the first step and into sigma = 0."""
+        lv = [self.sigma_and_scale(p, ti) for ti in t]
+        y = latent * lv[0][0]
+        xs, prev = [y * lv[0][1]], None
+        for i in range(len(t) - 1):
+            (sc, _), (sn, scale_next) = lv[i], lv[i + 1]
+            d = denoise(y, sc)
+            d_d = d
+            if prev is not None and sn > 0:
+                half_inv_r = math.log(sc / sn) / (2 * math.log(lv[i - 1][0] / sc))
+                d_d = (1 + half_inv_r) * d - half_inv_r * prev
+            y = (sn / sc) * y + ((sc - sn) / sc) * d_d
+            prev = d
+            xs.append(y * scale_next)
+        return xs
+
+
+class CarefulPort(Careful, Samplers):
+    """The careful formulas with the samplers."""
 
 
 # ---------------------------------------------------------------- answering the document
@@ -232,10 +399,12 @@ def run(argv, formulas, generator):
         doc = json.load(f)
     answer_coefficients(doc["coefficients"], formulas)
     answer_steps(doc["steps"], formulas)
+    for case in doc["trajectories"]:
+        case["trajectory"] = formulas.trajectory(case)
     doc["generator"] = "%s (numpy %s)" % (generator, np.__version__)
     with open(argv[2], "w") as f:
         json.dump(finite_or_null(doc), f, allow_nan=False)
 
 
 if __name__ == "__main__":
-    run(sys.argv, Careful(), "ports/python/port.py")
+    run(sys.argv, CarefulPort(), "ports/python/port.py")

@@ -10,10 +10,11 @@ the precision they run in.
     python3 reference_formulas.py vectors.json nvlabs.json
     edm vectors check nvlabs.json        # fails: see docs/reference-formulas-report.md
 
-What NVlabs does not define is taken from port.py (`Careful`): f = s'/s and g = s sqrt(2 sigma'
-sigma) (I02) are formed from NVlabs's s, s', sigma, sigma'; the iDDPM loss weight 1/sigma^2 (I21)
-and the paper's iDDPM step selection (I14, j0) have no NVlabs code; N = 1 uses the ramp 0
-(NVlabs divides by N - 1 = 0).
+What NVlabs does not define is taken from port.py (`CarefulPort`): f = s'/s and g = s sqrt(2
+sigma' sigma) (I02) are formed from NVlabs's s, s', sigma, sigma'; the iDDPM loss weight
+1/sigma^2 (I21), the paper's iDDPM step selection (I14, j0), DDIM and DPM-Solver++(2M) have no
+NVlabs code (the latter two use NVlabs's sigma(t) and s(t)); N = 1 uses the ramp 0 (NVlabs
+divides by N - 1 = 0); the exact denoisers of the analytic data are port.py's.
 """
 
 import math
@@ -24,7 +25,7 @@ import numpy as np
 import port
 
 
-class Nvlabs(port.Careful):
+class Nvlabs(port.CarefulPort):
     """NVlabs/edm's formulas, each in the form the source writes it."""
 
     def vp_sigma(self, p, t):
@@ -53,6 +54,49 @@ class Nvlabs(port.Careful):
             sigma, sigma_dot, scale, scale_dot = t, 1.0, 1.0, 0.0
         g = scale * math.sqrt(2 * sigma_dot * sigma)
         return sigma, scale, sigma_dot, scale_dot, scale_dot / scale, g
+
+    def sigma_and_scale(self, p, t):
+        """sigma(t) and the scaling s(t) = 1 / sqrt(1 + sigma(t)^2) (VP) or 1."""
+        if p["name"] == "vp":
+            sigma = self.vp_sigma(p, np.float64(t))
+            return sigma, 1 / np.sqrt(1 + sigma ** 2)
+        return (math.sqrt(t) if p["name"] == "ve" else t), 1.0
+
+    def ode(self, spec, p, t, latent, noise, denoise):
+        """ablation_sampler's loop (solver euler or heun, alpha = 1): t_hat = sigma_inv(sigma(t)
+        + gamma sigma(t)) at every step, gamma = 0 included; x_hat = s(t_hat)/s(t) x + (sigma(t_hat)^2
+        - sigma(t)^2).clip(min=0).sqrt() s(t_hat) S_noise eps (eps = 0 at the steps where the
+        reference draws no noise); Euler on the last step."""
+        churn = spec["name"] == "alg2"
+        s_churn, s_min, s_max, s_noise = (spec["s_churn"], spec["s_tmin"], spec["s_tmax"],
+                                          spec["s_noise"]) if churn else (0, 0, math.inf, 1)
+        n = len(t) - 1
+        sig = lambda u: self.sigma_and_scale(p, u)[0]  # noqa: E731
+        s = lambda u: self.sigma_and_scale(p, u)[1]  # noqa: E731
+        x_next = latent * (sig(t[0]) * s(t[0]))
+        xs = [x_next]
+        for i, (t_cur, t_next) in enumerate(zip(t[:-1], t[1:])):
+            x_cur = x_next
+            gamma = min(s_churn / n, np.sqrt(2) - 1) if s_min <= sig(t_cur) <= s_max else 0
+            t_hat = self.sigma_inv(p, sig(t_cur) + gamma * sig(t_cur))
+            eps = noise[i] if noise[i] is not None else 0.0
+            x_hat = (s(t_hat) / s(t_cur) * x_cur + np.sqrt(max(sig(t_hat) ** 2 - sig(t_cur) ** 2, 0))
+                     * s(t_hat) * s_noise * eps)
+            h = t_next - t_hat
+            d_cur = self.nvlabs_d(p, t_hat, x_hat, denoise)
+            if spec["name"] == "euler" or i == n - 1:
+                x_next = x_hat + h * d_cur
+            else:
+                d_prime = self.nvlabs_d(p, t_hat + h, x_hat + h * d_cur, denoise)
+                x_next = x_hat + h * (0.5 * d_cur + 0.5 * d_prime)
+            xs.append(x_next)
+        return xs
+
+    def nvlabs_d(self, p, t, x, denoise):
+        """d = (sigma'(t)/sigma(t) + s'(t)/s(t)) x - sigma'(t) s(t) / sigma(t) D(x / s(t); sigma(t))."""
+        sigma, scale, sigma_dot, scale_dot, _, _ = self.schedule_coefficients(p, t)
+        denoised = denoise(x / scale, sigma)
+        return (sigma_dot / sigma + scale_dot / scale) * x - sigma_dot * scale / sigma * denoised
 
     def iddpm_table(self, c1, c2, m):
         """generate.py's float64 u: u[j-1] = ((u[j]^2 + 1) / clip(abar(j-1)/abar(j), C1) - 1)

@@ -35,12 +35,12 @@ mod check;
 mod coefficients;
 mod json;
 mod params;
+mod runs;
 mod steps;
 mod trajectories;
 
 pub use check::{
-    Criterion, QuantityReport, REL_TRAJECTORY, Report, ULP_COEFFICIENTS, ULP_DERIVATIVES,
-    ULP_STEPS, Verdict, check, coefficient_threshold,
+    Criterion, QuantityReport, REL_TRAJECTORY, Report, ULP_COEFFICIENTS, ULP_STEPS, Verdict, check,
 };
 pub use coefficients::{CoefficientPoint, CoefficientSet, FIELDS};
 pub use params::{DiscretizationSpec, PrecondSpec, ScheduleSpec};
@@ -81,7 +81,7 @@ impl Document {
             generator: format!("elucidated {}", env!("CARGO_PKG_VERSION")),
             coefficients: coefficients::reference(Edm::DEFAULT_SIGMA_DATA)?,
             steps: steps::reference()?,
-            trajectories: trajectories::reference()?,
+            trajectories: runs::reference()?,
         })
     }
 
@@ -100,10 +100,7 @@ impl Document {
 
     /// [`Document::to_json`] as text, ending with a newline.
     pub fn to_json_string(&self) -> String {
-        let mut text =
-            serde_json::to_string_pretty(&self.to_json()).expect("a JSON value always serialises");
-        text.push('\n');
-        text
+        format!("{:#}\n", self.to_json())
     }
 
     /// Reads a document from JSON `text`; `file` names it in errors. A missing or `null`

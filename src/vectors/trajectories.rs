@@ -1,7 +1,7 @@
 //! Sampler trajectories on analytic data (I30, I31), with the noise included so that a port
 //! needs no compatible random number generator.
 
-use super::check::{Criterion, REL_TRAJECTORY, Tallies, mismatch, same_len};
+use super::check::{Criterion, REL_TRAJECTORY, Tallies, mismatch, required, same_len};
 use super::json::{Node, answer, nums, rows};
 use super::params::ScheduleSpec;
 use crate::error::Result;
@@ -293,24 +293,24 @@ pub(crate) fn check(
 ) -> Result<()> {
     same_len(file, "trajectories", port.len(), reference.len())?;
     for (i, (p, r)) in port.iter().zip(reference).enumerate() {
-        let inputs_match = p.problem == r.problem
-            && p.schedule == r.schedule
-            && p.sampler == r.sampler
-            && p.t == r.t
-            && p.latent == r.latent
-            && p.noise == r.noise;
-        if !inputs_match {
+        let inputs = [
+            ("problem", p.problem == r.problem),
+            ("schedule", p.schedule == r.schedule),
+            ("sampler", p.sampler == r.sampler),
+            ("t", p.t == r.t),
+            ("latent", p.latent == r.latent),
+            ("noise", p.noise == r.noise),
+        ];
+        if let Some((field, _)) = inputs.iter().find(|(_, same)| !same) {
             return Err(mismatch(
                 file,
-                format!("trajectories[{i}]"),
-                "its inputs (problem, schedule, sampler, t, latent, noise) differ from the \
-                 reference's: answer the exported problem",
+                format!("trajectories[{i}].{field}"),
+                "differs from the reference's: answer the exported problem",
             ));
         }
-        let reference = r
-            .trajectory
-            .as_ref()
-            .expect("the reference answers every case");
+        let reference = required(r.trajectory.as_ref(), || {
+            format!("trajectories[{i}].trajectory")
+        })?;
         let tally = tallies.get(
             format!("trajectory {}", r.label()),
             Criterion::Rel(REL_TRAJECTORY),
@@ -323,9 +323,4 @@ pub(crate) fn check(
         }
     }
     Ok(())
-}
-
-/// The reference trajectories.
-pub(crate) fn reference() -> Result<Vec<TrajectoryCase>> {
-    Ok(Vec::new())
 }

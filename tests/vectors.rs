@@ -400,3 +400,25 @@ mod cli {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+/// The JSON Schema in docs/ is valid JSON, of this format version, and names every answer
+/// field of a coefficient point.
+#[test]
+fn schema_file_matches_the_format() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/vectors.schema.json"
+    ))
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let props = &schema["properties"];
+    assert_eq!(props["format"]["const"], elucidated::vectors::FORMAT);
+    assert_eq!(props["version"]["const"], elucidated::vectors::VERSION);
+    let point = &schema["$defs"]["coefficientPoint"]["properties"];
+    for field in FIELDS.iter().chain(&["t"]) {
+        assert!(
+            point.get(*field).is_some(),
+            "{field} missing from the schema"
+        );
+    }
+}

@@ -7,9 +7,10 @@ its own answers:
     python3 port.py vectors.json port.json
     edm vectors check port.json
 
-Needs numpy only. Each formula names the identity it implements (I02, I10-I16, I21 of the
-project's catalogue). `Careful` holds every formula; reference_formulas.py overrides some of
-them with NVlabs/edm's.
+Needs numpy only. Each formula names the identity it implements (I02, I07, I10-I16, I21,
+I24-I27, I30, I31 of the project's catalogue). `Careful` holds the coefficient and step
+formulas, `Samplers` the samplers; reference_formulas.py overrides some of them with
+NVlabs/edm's.
 """
 
 import json

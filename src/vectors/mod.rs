@@ -35,15 +35,15 @@ mod check;
 mod coefficients;
 mod json;
 mod params;
+mod report;
 mod runs;
 mod steps;
 mod trajectories;
 
-pub use check::{
-    Criterion, QuantityReport, REL_TRAJECTORY, Report, ULP_COEFFICIENTS, ULP_STEPS, Verdict, check,
-};
+pub use check::{REL_TRAJECTORY, ULP_COEFFICIENTS, ULP_STEPS, check};
 pub use coefficients::{CoefficientPoint, CoefficientSet, FIELDS};
 pub use params::{DiscretizationSpec, PrecondSpec, ScheduleSpec};
+pub use report::{Criterion, QuantityReport, Report, Verdict};
 pub use steps::{MappedTimes, StepsCase};
 pub use trajectories::{ProblemSpec, SamplerSpec, TrajectoryCase};
 

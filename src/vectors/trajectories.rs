@@ -1,9 +1,10 @@
 //! Sampler trajectories on analytic data (I30, I31), with the noise included so that a port
 //! needs no compatible random number generator.
 
-use super::check::{Criterion, REL_TRAJECTORY, Tallies, mismatch, required, same_len};
+use super::check::{REL_TRAJECTORY, mismatch, required, same_len};
 use super::json::{Node, answer, nums, rows};
 use super::params::ScheduleSpec;
+use super::report::{Criterion, Tallies};
 use crate::error::Result;
 use serde_json::{Value, json};
 

@@ -128,7 +128,7 @@ impl Preconditioner for EdmPrecond {
     ///
     /// With s, d = sigma, sigma_data scaled by 2^-k (the larger in [1, 2)) and d = d' 2^j
     /// (d' in [1, 2)): c_skip = (d'^2 / (s^2 + d^2)) 2^2j, the squares exact (TwoProduct), the
-    /// sum and the quotient in double-double ([`Dd::add`], [`Dd::div`]), one final rounding.
+    /// sum and the quotient in double-double (`Dd::add`, `Dd::div`), one final rounding.
     /// Error bound proved in proofs/gappa/I16_edm_c_skip.g and checked against the code by
     /// `i16_edm_c_skip_within_gappa_bound` (tests/accuracy.rs).
     fn c_skip(&self, sigma: f64) -> f64 {
@@ -333,8 +333,14 @@ impl PrecondKind {
     /// The preconditioning with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`),
     /// EDM with data standard deviation `sigma_data`.
     pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
+        Self::named(name, Vp::paper(), sigma_data)
+    }
+
+    /// The preconditioning by name, VP's over the schedule `vp` (with M = 1000), EDM's with
+    /// data standard deviation `sigma_data`, iDDPM's over the paper's table.
+    pub fn named(name: &str, vp: Vp, sigma_data: f64) -> Result<Self> {
         Ok(match name {
-            "vp" => PrecondKind::Vp(VpPrecond::paper()),
+            "vp" => PrecondKind::Vp(VpPrecond::new(vp, VpPrecond::DEFAULT_M)?),
             "ve" => PrecondKind::Ve(VePrecond),
             "iddpm" => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
             "edm" => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),

@@ -105,7 +105,7 @@ pub fn prior_kl(x0: &DVector<f64>, abar_t: f64) -> Result<f64> {
 }
 
 /// The DDPM prior term in expectation over the data (I28):
-/// E[L_T] = (d/2) (-abar_T - ln(1 - abar_T)) + abar_T E||x_0||^2 / 2, a closed-form constant
+/// E\[L_T\] = (d/2) (-abar_T - ln(1 - abar_T)) + abar_T E||x_0||^2 / 2, a closed-form constant
 /// given abar_T in (0, 1), the dimension d >= 1 and the data's second moment E||x_0||^2 =
 /// ||E x_0||^2 + tr Cov x_0 >= 0. The first term is evaluated without cancellation for small
 /// abar_T (it is abar_T^2 / 2 + O(abar_T^3)).

@@ -35,6 +35,8 @@ pub struct Gaussian {
     mean: DVector<f64>,
     covariance: DMatrix<f64>,
     eigenvectors: DMatrix<f64>,
+    /// Q^T, so that both Q^T r and Q z run as column sweeps (contiguous, vectorisable).
+    eigenvectors_t: DMatrix<f64>,
     eigenvalues: DVector<f64>,
 }
 
@@ -93,12 +95,12 @@ impl Gaussian {
             .eigenvalues
             .map(|l| if l <= zero_below { 0.0 } else { l });
         Self::check_eigenvalue_range(&eigenvalues)?;
-        Ok(Gaussian {
+        Ok(Self::assemble(
             mean,
-            covariance: symmetric,
-            eigenvectors: eigen.eigenvectors,
+            symmetric,
+            eigen.eigenvectors,
             eigenvalues,
-        })
+        ))
     }
 
     /// N(`mean`, Q diag(`eigenvalues`) Q^T) from an orthonormal `eigenvectors` matrix Q (columns,
@@ -131,12 +133,22 @@ impl Gaussian {
         let scaled = DMatrix::from_fn(d, d, |i, k| eigenvectors[(i, k)] * eigenvalues[k]);
         let product = &scaled * eigenvectors.transpose();
         let covariance = (&product + product.transpose()) * 0.5;
-        Ok(Gaussian {
+        Ok(Self::assemble(mean, covariance, eigenvectors, eigenvalues))
+    }
+
+    fn assemble(
+        mean: DVector<f64>,
+        covariance: DMatrix<f64>,
+        eigenvectors: DMatrix<f64>,
+        eigenvalues: DVector<f64>,
+    ) -> Self {
+        Gaussian {
             mean,
             covariance,
+            eigenvectors_t: eigenvectors.transpose(),
             eigenvectors,
             eigenvalues,
-        })
+        }
     }
 
     /// N(`mean`, std^2 I), every coordinate with standard deviation `std` in [0, MAX_SIGMA].
@@ -209,6 +221,7 @@ impl Gaussian {
             mean: self.mean.clone(),
             covariance: &self.covariance + DMatrix::from_diagonal_element(d, d, s2),
             eigenvectors: self.eigenvectors.clone(),
+            eigenvectors_t: self.eigenvectors_t.clone(),
             eigenvalues: self.eigenvalues.map(|l| l + s2),
         })
     }
@@ -225,6 +238,7 @@ impl Gaussian {
             mean: noisy.mean * s,
             covariance: noisy.covariance * s2,
             eigenvectors: noisy.eigenvectors,
+            eigenvectors_t: noisy.eigenvectors_t,
             eigenvalues,
         })
     }
@@ -369,15 +383,16 @@ impl Gaussian {
         DensityTerms::new(self, sigma)
     }
 
-    /// z = Q^T (x - mu), the coordinates of x - mu in the eigenbasis.
+    /// z = Q^T (x - mu), the coordinates of x - mu in the eigenbasis, accumulated as
+    /// sum_i (x_i - mu_i) (Q^T)_{:, i} in a fixed order.
     pub(crate) fn coordinates(&self, x: &[f64], z: &mut [f64]) {
-        for (k, zk) in z.iter_mut().enumerate() {
-            let q = self.eigenvectors.column(k);
-            let mut acc = 0.0;
-            for ((qi, xi), mi) in q.iter().zip(x).zip(self.mean.iter()) {
-                acc += qi * (xi - mi);
+        z.fill(0.0);
+        let rows = self.eigenvectors_t.as_slice().chunks_exact(self.dim());
+        for ((xi, mi), q_row) in x.iter().zip(self.mean.iter()).zip(rows) {
+            let r = xi - mi;
+            for (zk, q) in z.iter_mut().zip(q_row) {
+                *zk += r * q;
             }
-            *zk = acc;
         }
     }
 
@@ -388,9 +403,10 @@ impl Gaussian {
         } else {
             out.fill(0.0);
         }
-        for (k, &zk) in z.iter().enumerate() {
-            for (o, qi) in out.iter_mut().zip(self.eigenvectors.column(k).iter()) {
-                *o += qi * zk;
+        let columns = self.eigenvectors.as_slice().chunks_exact(self.dim());
+        for (&zk, q_col) in z.iter().zip(columns) {
+            for (o, q) in out.iter_mut().zip(q_col) {
+                *o += zk * q;
             }
         }
     }
@@ -469,6 +485,11 @@ impl DensityTerms {
     /// ln p(x; sigma) of one sample; -inf where the quadratic form overflows.
     pub(crate) fn log_density(&self, g: &Gaussian, x: &[f64], z: &mut [f64]) -> f64 {
         g.coordinates(x, z);
+        self.log_density_at(z)
+    }
+
+    /// ln p(x; sigma) from the eigenbasis coordinates z = Q^T (x - mu) of the sample.
+    pub(crate) fn log_density_at(&self, z: &[f64]) -> f64 {
         let quadratic: f64 = z
             .iter()
             .zip(&self.inverse_variances)

@@ -164,14 +164,27 @@ impl GaussianMixture {
         self.components[0].check_state(x)
     }
 
-    /// ln(w_k p_k(x; sigma)) for every component, for one sample.
-    fn joint_log(&self, noisy: &Noisy, x: &[f64], z: &mut [f64]) -> Vec<f64> {
-        self.components
+    /// The posterior of one sample; `zs` receives each component's eigenbasis coordinates
+    /// z_k = Q_k^T (x - mu_k), reused by the caller.
+    fn sample_posterior(
+        &self,
+        noisy: &Noisy,
+        x: &[f64],
+        zs: &mut [Vec<f64>],
+        sigma: f64,
+    ) -> Result<Posterior> {
+        let joint: Vec<f64> = self
+            .components
             .iter()
             .zip(&noisy.terms)
             .zip(&self.log_weights)
-            .map(|((c, t), lw)| lw + t.log_density(c, x, z))
-            .collect()
+            .zip(zs.iter_mut())
+            .map(|(((c, t), lw), z)| {
+                c.coordinates(x, z);
+                lw + t.log_density_at(z)
+            })
+            .collect();
+        self.log_sum_exp(&joint, sigma)
     }
 
     /// (ln p(x; sigma), responsibilities) of one sample by log-sum-exp; an error where every
@@ -193,16 +206,18 @@ impl GaussianMixture {
         })
     }
 
-    /// Log-densities and responsibilities of every sample of `x`.
-    fn posterior<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<(Noisy, Vec<Posterior>)> {
+    fn scratch(&self) -> Vec<Vec<f64>> {
+        vec![vec![0.0; self.dim()]; self.components.len()]
+    }
+
+    /// The posterior of every sample of `x`.
+    fn posteriors<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<Vec<Posterior>> {
         self.check_state(x)?;
         let noisy = self.at(sigma)?;
-        let mut z = vec![0.0; self.dim()];
-        let per_sample = x
-            .samples()
-            .map(|col| self.log_sum_exp(&self.joint_log(&noisy, col, &mut z), sigma))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((noisy, per_sample))
+        let mut zs = self.scratch();
+        x.samples()
+            .map(|col| self.sample_posterior(&noisy, col, &mut zs, sigma))
+            .collect()
     }
 
     /// ln p(x; sigma) = ln sum_k w_k N(x; mu_k, Sigma_k + sigma^2 I) (I31), by log-sum-exp.
@@ -212,60 +227,76 @@ impl GaussianMixture {
 
     /// ln p(x; sigma) of every sample (column) of `x`.
     pub fn log_densities<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<Vec<f64>> {
-        let (_, per_sample) = self.posterior(x, sigma)?;
-        Ok(per_sample.into_iter().map(|p| p.log_density).collect())
+        let posteriors = self.posteriors(x, sigma)?;
+        Ok(posteriors.into_iter().map(|p| p.log_density).collect())
     }
 
     /// The responsibilities r_k(x; sigma) = w_k p_k(x; sigma) / p(x; sigma) of one sample (I31).
     pub fn responsibilities(&self, x: &DVector<f64>, sigma: f64) -> Result<Vec<f64>> {
-        let (_, mut per_sample) = self.posterior(x, sigma)?;
-        Ok(per_sample.remove(0).responsibilities)
+        let mut posteriors = self.posteriors(x, sigma)?;
+        Ok(posteriors.remove(0).responsibilities)
     }
 
     /// The score grad_x ln p(x; sigma) = sum_k r_k grad_x ln p_k(x; sigma) (I05, I31), each
     /// component's score taken in its eigenbasis (see [`Gaussian::score`]).
     pub fn score<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<X> {
-        let (noisy, per_sample) = self.posterior(x, sigma)?;
+        self.check_state(x)?;
+        let noisy = self.at(sigma)?;
         let factors: Vec<Vec<f64>> = noisy
             .terms
             .iter()
             .map(|t| t.inverse_variances.iter().map(|w| -w).collect())
             .collect();
-        Ok(self.weighted_sum(x, &per_sample, &factors, false))
+        self.weighted_sum(x, &noisy, &factors, false, sigma)
     }
 
     /// D(x; sigma) = sum_k r_k D_k(x; sigma) (I31).
     fn denoise_columns<X: ColumnState>(&self, x: &X, sigma: f64) -> Result<X> {
-        let (_, per_sample) = self.posterior(x, sigma)?;
+        self.check_state(x)?;
+        let noisy = self.at(sigma)?;
         let factors: Vec<Vec<f64>> = self
             .components
             .iter()
             .map(|c| c.denoiser_factors(sigma))
             .collect();
-        Ok(self.weighted_sum(x, &per_sample, &factors, true))
+        self.weighted_sum(x, &noisy, &factors, true, sigma)
     }
 
-    /// sum_k r_k ([mu_k +] Q_k diag(factors_k) Q_k^T (x - mu_k)) per sample; components with
-    /// zero responsibility are skipped.
+    /// sum_k r_k ([mu_k +] Q_k diag(factors_k) z_k) per sample, in one pass over the samples
+    /// that computes each component's coordinates z_k once; components with zero
+    /// responsibility are skipped.
     fn weighted_sum<X: ColumnState>(
         &self,
         x: &X,
-        per_sample: &[Posterior],
+        noisy: &Noisy,
         factors: &[Vec<f64>],
         add_mean: bool,
-    ) -> X {
-        let d = self.dim();
-        let (mut z, mut term) = (vec![0.0; d], vec![0.0; d]);
-        x.map_samples(|j, col, out| {
-            out.fill(0.0);
-            let r = &per_sample[j].responsibilities;
-            for ((c, f), &rk) in self.components.iter().zip(factors).zip(r) {
+        sigma: f64,
+    ) -> Result<X> {
+        let mut zs = self.scratch();
+        let mut term = vec![0.0; self.dim()];
+        let mut failure = None;
+        let out = x.map_samples(|_, col, out| {
+            if failure.is_some() {
+                return;
+            }
+            let posterior = match self.sample_posterior(noisy, col, &mut zs, sigma) {
+                Ok(p) => p,
+                Err(e) => {
+                    failure = Some(e);
+                    return;
+                }
+            };
+            let parts = self.components.iter().zip(factors).zip(zs.iter_mut());
+            for (((c, f), z), &rk) in parts.zip(&posterior.responsibilities) {
                 if rk > 0.0 {
-                    c.apply(f, add_mean, col, &mut term, &mut z);
+                    z.iter_mut().zip(f).for_each(|(zk, fk)| *zk *= fk);
+                    c.combine(z, add_mean, &mut term);
                     out.iter_mut().zip(&term).for_each(|(o, t)| *o += rk * t);
                 }
             }
-        })
+        });
+        failure.map_or(Ok(out), Err)
     }
 }
 

@@ -107,7 +107,10 @@ pub fn schedule_and_times(n: usize) -> impl Strategy<Value = (AnySchedule, Vec<f
         sigmas.prop_map(move |sig| {
             let times = sig
                 .iter()
-                .map(|&x| s.sigma_inv(x).expect("sigma in the schedule's range"))
+                .map(|&x| {
+                    let t = s.sigma_inv(x).expect("sigma in the schedule's range");
+                    t.clamp(s.t_range().0, s.t_range().1)
+                })
                 .collect();
             (s, times)
         })

@@ -8,6 +8,9 @@
 //! - [`ReverseSde`]: Euler–Maruyama for the reverse SDE of Eq. 6 with any beta(t) (I26).
 //! - [`Ddim`] with eta in [0, 1] and [`Ddpm`] ancestral sampling from discrete betas (I27).
 //! - [`Dpmpp2m`]: the multistep DPM-Solver++(2M) in the (s, sigma) formulation.
+//! - [`SamplerKind`] and [`AnySampler`]: the choice by name at run time.
+//! - [`GaussianLaw`]: the exact law of any sampler's output on Gaussian data, and its
+//!   [`wasserstein2`] distance to the data.
 //!
 //! Every sampler starts from x_0 = sigma_0 s_0 n with a standard normal latent n, counts its
 //! denoiser evaluations ([`Sampler::nfe`]), reports each step to an optional callback and can
@@ -24,6 +27,8 @@ mod ddim;
 mod ddpm;
 mod dpmpp;
 mod grid;
+mod kind;
+mod law;
 mod ode;
 mod parallel;
 mod run;
@@ -34,6 +39,8 @@ pub use ddim::{AncestralSplit, Ddim};
 pub use ddpm::{Ddpm, DdpmVariance};
 pub use dpmpp::Dpmpp2m;
 pub use grid::SigmaGrid;
+pub use kind::{AnySampler, SamplerKind};
+pub use law::{GaussianLaw, wasserstein2};
 pub use ode::{OdeSampler, Solver};
 pub use parallel::generate_columns;
 pub use run::{Observer, Options, Sample, Sampler, StepEvent, generate};

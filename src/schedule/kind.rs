@@ -22,8 +22,14 @@ impl ScheduleKind {
 
     /// The built-in schedule with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`).
     pub fn paper(name: &str) -> Result<Self> {
+        Self::named(name, Vp::paper())
+    }
+
+    /// The built-in schedule by name, with `vp` as the VP schedule and the paper's defaults for
+    /// the others.
+    pub fn named(name: &str, vp: Vp) -> Result<Self> {
         Ok(match name {
-            "vp" => ScheduleKind::Vp(Vp::paper()),
+            "vp" => ScheduleKind::Vp(vp),
             "ve" => ScheduleKind::Ve(Ve),
             "iddpm" => ScheduleKind::Iddpm(Iddpm::paper()),
             "edm" => ScheduleKind::Edm(Edm),

@@ -169,7 +169,7 @@ pub(crate) fn ln_1p_sq(sigma: f64) -> f64 {
 
 impl Schedule for Vp {
     /// sigma(t) = sqrt(e^x - 1), x = beta_d t^2 / 2 + beta_min t (I10), with the residual r of
-    /// x's real part ([`Vp::exponent`]): e^x = e^x~ (1 + r).
+    /// x's real part (`Vp::exponent`): e^x = e^x~ (1 + r).
     fn sigma<D: Scalar>(&self, t: D) -> D {
         let (x, r) = self.exponent(t);
         if x.re() > EXPM1_LIMIT {

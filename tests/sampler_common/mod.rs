@@ -101,22 +101,18 @@ pub fn basis_latents(d: usize) -> DMatrix<f64> {
     m
 }
 
-/// The root-mean-square error per coordinate over standard normal latents n, exactly, for a
-/// sampler that is affine in n (every deterministic sampler on Gaussian data, whose denoiser is
-/// affine): with err(n) = err(0) + A n, E |err|^2 = |err(0)|^2 + sum_j |err(e_j) - err(0)|^2.
-/// `errors` holds err at the columns of [`basis_latents`].
+/// The root of E |err|^2 over standard normal latents n, exactly, for an error affine in n
+/// (every deterministic sampler on Gaussian data, whose denoiser is affine): with err(n) =
+/// err(0) + A n, E |err|^2 = |err(0)|^2 + sum_j |err(e_j) - err(0)|^2. `errors` holds err at
+/// the columns of [`basis_latents`]. (`edm oracle`'s path error is the same quantity, computed
+/// by another route, `GaussianLaw`.)
 pub fn expected_rms_error(errors: &DMatrix<f64>) -> f64 {
     let d = errors.nrows();
     let e0 = errors.column(0);
     let spread: f64 = (1..=d)
         .map(|j| (errors.column(j) - e0).norm_squared())
         .sum();
-    ((e0.norm_squared() + spread) / d as f64).sqrt()
-}
-
-/// RMS over columns of the Euclidean distance between two batches, divided by sqrt(d).
-pub fn rms_error(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
-    ((a - b).norm_squared() / (a.len() as f64)).sqrt()
+    (e0.norm_squared() + spread).sqrt()
 }
 
 /// Standard normal latents of dimension `d`, one column per seed, and the streams after them.

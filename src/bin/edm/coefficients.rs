@@ -2,10 +2,8 @@
 
 use crate::output::{emit, float, parse_float};
 use elucidated::Error;
-use elucidated::precond::{
-    EdmPrecond, IddpmPrecond, PrecondKind, Preconditioner, VePrecond, VpPrecond,
-};
-use elucidated::schedule::{Edm, Iddpm, IddpmTable, Schedule, ScheduleKind, Ve, Vp};
+use elucidated::precond::{PrecondKind, Preconditioner};
+use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::sde::Coefficients;
 use std::path::PathBuf;
 
@@ -36,36 +34,6 @@ pub struct CoefficientsArgs {
     /// Write to this file (atomically) instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-fn schedule(args: &CoefficientsArgs, vp: Vp) -> Result<ScheduleKind, Error> {
-    Ok(match args.schedule.as_str() {
-        "vp" => ScheduleKind::Vp(vp),
-        "ve" => ScheduleKind::Ve(Ve),
-        "edm" => ScheduleKind::Edm(Edm),
-        "iddpm" => ScheduleKind::Iddpm(Iddpm::paper()),
-        other => {
-            return Err(Error::UnknownName {
-                what: "schedule",
-                name: other.to_owned(),
-            });
-        }
-    })
-}
-
-fn precond(name: &str, args: &CoefficientsArgs, vp: Vp) -> Result<PrecondKind, Error> {
-    Ok(match name {
-        "vp" => PrecondKind::Vp(VpPrecond::new(vp, VpPrecond::DEFAULT_M)?),
-        "ve" => PrecondKind::Ve(VePrecond),
-        "edm" => PrecondKind::Edm(EdmPrecond::new(args.sigma_data)?),
-        "iddpm" => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
-        other => {
-            return Err(Error::UnknownName {
-                what: "preconditioning",
-                name: other.to_owned(),
-            });
-        }
-    })
 }
 
 /// Parses a list of floats separated by commas or white space.
@@ -138,8 +106,9 @@ fn line(schedule: &ScheduleKind, precond: &PrecondKind, t: f64) -> Result<String
 /// Runs `edm coefficients`.
 pub fn run(args: &CoefficientsArgs) -> Result<(), Error> {
     let vp = Vp::new(args.beta_d, args.beta_min)?;
-    let schedule = schedule(args, vp)?;
-    let precond = precond(args.precond.as_deref().unwrap_or(&args.schedule), args, vp)?;
+    let schedule = ScheduleKind::named(&args.schedule, vp)?;
+    let precond_name = args.precond.as_deref().unwrap_or(&args.schedule);
+    let precond = PrecondKind::named(precond_name, vp, args.sigma_data)?;
     let mut text = String::new();
     for t in times(args)? {
         text.push_str(&line(&schedule, &precond, t)?);

@@ -5,6 +5,7 @@
 //! writes and reads the golden-vector documents for ports.
 
 mod coefficients;
+mod oracle;
 mod output;
 mod steps;
 mod vectors;
@@ -26,6 +27,9 @@ enum Command {
     Coefficients(coefficients::CoefficientsArgs),
     /// The time steps of a discretisation, one per line, ending with 0.
     Steps(steps::StepsArgs),
+    /// Every sampler x discretisation x schedule on analytic data against the exact solution:
+    /// a markdown table and a PNG plot of error against NFE.
+    Oracle(oracle::OracleArgs),
     /// Golden vectors for ports: `export` the reference, `check` a port's answers.
     Vectors(vectors::VectorsArgs),
 }
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Coefficients(args) => coefficients::run(args).map(|()| ExitCode::SUCCESS),
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Vectors(args) => vectors::run(args),
     };
     match result {

@@ -2,7 +2,7 @@
 
 use crate::output::{emit, float};
 use elucidated::Error;
-use elucidated::schedule::{Edm, Iddpm, IddpmTable, ScheduleKind, Ve, Vp};
+use elucidated::schedule::{Edm, IddpmTable, ScheduleKind, Ve, Vp};
 use elucidated::steps::{Discretization, IddpmSelection};
 use std::path::PathBuf;
 
@@ -104,27 +104,14 @@ fn discretization(args: &StepsArgs) -> Result<Discretization, Error> {
     }
 }
 
-fn target_schedule(name: &str, args: &StepsArgs) -> Result<ScheduleKind, Error> {
-    Ok(match name {
-        "vp" => ScheduleKind::Vp(vp_schedule(args)?),
-        "ve" => ScheduleKind::Ve(Ve),
-        "edm" => ScheduleKind::Edm(Edm),
-        "iddpm" => ScheduleKind::Iddpm(Iddpm::paper()),
-        other => {
-            return Err(Error::UnknownName {
-                what: "schedule",
-                name: other.to_owned(),
-            });
-        }
-    })
-}
-
 /// Runs `edm steps`.
 pub fn run(args: &StepsArgs) -> Result<(), Error> {
     let disc = discretization(args)?;
     let values = match (&args.schedule, args.sigma) {
         (_, true) => disc.sigmas(args.n)?,
-        (Some(name), false) => disc.times_for(args.n, &target_schedule(name, args)?)?,
+        (Some(name), false) => {
+            disc.times_for(args.n, &ScheduleKind::named(name, vp_schedule(args)?)?)?
+        }
         (None, false) => disc.native_times(args.n)?,
     };
     let text: String = values.iter().map(|&v| float(v) + "\n").collect();

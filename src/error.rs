@@ -140,6 +140,17 @@ pub enum Error {
         /// Why it failed.
         detail: String,
     },
+    /// A field of a JSON document (golden vectors, a port's answers) is missing, has the wrong
+    /// type, or does not match the problem it should answer.
+    #[error("{file}: {field}: {reason}")]
+    InvalidField {
+        /// The document (a file name, or `reference` / `port`).
+        file: String,
+        /// The field's path in the document, e.g. `coefficients[3].points[0].c_skip`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {detail}")]
     Io {

@@ -29,6 +29,7 @@ pub mod sde;
 pub mod state;
 pub mod steps;
 pub mod tolerance;
+pub mod vectors;
 pub mod vlb;
 
 pub use error::{Error, Result};

@@ -1,12 +1,14 @@
 //! `edm`: the command-line interface of elucidated.
 //!
 //! Stable interfaces (design.md): `edm coefficients` and `edm steps` print floats in a form that
-//! parses back to the same float64 (Rust's shortest round-trip representation).
+//! parses back to the same float64 (Rust's shortest round-trip representation); `edm vectors`
+//! writes and reads the golden-vector documents for ports.
 
 mod coefficients;
 mod oracle;
 mod output;
 mod steps;
+mod vectors;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ enum Command {
     /// Every sampler x discretisation x schedule on analytic data against the exact solution:
     /// a markdown table and a PNG plot of error against NFE.
     Oracle(oracle::OracleArgs),
+    /// Golden vectors for ports: `export` the reference, `check` a port's answers.
+    Vectors(vectors::VectorsArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,12 +40,13 @@ fn main() -> ExitCode {
         Err(e) => return output::clap_exit(e),
     };
     let result = match &cli.command {
-        Command::Coefficients(args) => coefficients::run(args),
-        Command::Steps(args) => steps::run(args),
-        Command::Oracle(args) => oracle::run(args),
+        Command::Coefficients(args) => coefficients::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Vectors(args) => vectors::run(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => output::fail(&e),
     }
 }

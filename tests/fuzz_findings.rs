@@ -1,0 +1,88 @@
+//! Inputs the fuzz targets (fuzz/) found to break a property, kept as regular tests: each
+//! asserts the property the target checks, on the input that broke it and its neighbours.
+
+use elucidated::Error;
+use elucidated::schedule::{Schedule, Ve, Vp};
+use elucidated::sde::Coefficients;
+use elucidated::tolerance::{REL_FLOAT, rel_diff};
+use proptest::prelude::*;
+
+fn assert_coefficients_finite(c: &Coefficients, what: &str) {
+    for (name, v) in [
+        ("sigma", c.sigma),
+        ("scale", c.scale),
+        ("sigma_dot", c.sigma_dot),
+        ("scale_dot", c.scale_dot),
+        ("f", c.f),
+        ("g", c.g),
+    ] {
+        assert!(v.is_finite(), "{what}: {name} = {v:?} at t = {:?}", c.t);
+    }
+}
+
+/// I02, I11: VE at subnormal t (found: t = 1.01e-321 gave sigma' = inf, g = inf, because the
+/// derivative of sqrt was formed through 1/t): sigma' = 1/(2 sqrt t) and g = 1.
+#[test]
+fn i11_ve_derivatives_finite_at_subnormal_t() {
+    for t in [1.01e-321, f64::from_bits(1), 1e-310, f64::MIN_POSITIVE] {
+        let c = Coefficients::at(&Ve, t);
+        assert_coefficients_finite(&c, "VE");
+        let expected = 0.5 / t.sqrt();
+        assert!(rel_diff(c.sigma_dot, expected) <= REL_FLOAT, "sigma' at {t:?}");
+        assert!(rel_diff(c.g, 1.0) <= REL_FLOAT, "g = {:?} at {t:?}", c.g);
+    }
+}
+
+/// I02, I10: VP with beta_min = 0 near t = 0, where e^x - 1 = beta_d t^2 / 2 is subnormal
+/// (found: sigma' = inf at t = 1e-160): sigma' is finite and positive wherever sigma > 0. (Its
+/// relative accuracy there is limited by the subnormal exponent, about 1e-4 at t = 1e-160.)
+#[test]
+fn i10_vp_derivatives_finite_where_exponent_is_subnormal() {
+    let vp = Vp::new(19.9, 0.0).unwrap();
+    for t in [1e-155, 1e-157, 1e-160, 1e-161] {
+        assert!(vp.sigma_at(t) > 0.0);
+        let c = Coefficients::at(&vp, t);
+        assert_coefficients_finite(&c, "VP");
+        assert!(c.sigma_dot > 0.0, "sigma' = {:?} at {t:?}", c.sigma_dot);
+    }
+}
+
+proptest! {
+    /// I02, I10: every VP schedule that `Vp::new` accepts has finite sigma, s, sigma', s', f
+    /// and g on all of [0, 1] (found: beta_d = 2800 gave g(1) = inf); where they would overflow,
+    /// `Vp::new` returns an error.
+    #[test]
+    fn i10_vp_accepted_schedules_have_finite_coefficients(
+        beta_d in 0.0f64..3000.0,
+        beta_min in 0.0f64..1500.0,
+        t in 0.0f64..=1.0,
+    ) {
+        match Vp::new(beta_d, beta_min) {
+            Ok(vp) => {
+                for t in [t, 1.0] {
+                    if vp.sigma_at(t) > 0.0 {
+                        assert_coefficients_finite(&Coefficients::at(&vp, t), "VP");
+                    }
+                }
+            }
+            Err(e) => prop_assert!(matches!(e, Error::OutOfRange { .. }), "{e:?}"),
+        }
+    }
+}
+
+/// I10: the VP round trip sigma^-1(sigma(t)) = t with tiny betas (found: beta_d = 1e-200,
+/// beta_min = 0 gave sigma^-1 = inf, as 2 beta_d ln(1 + sigma^2) underflowed to 0).
+#[test]
+fn i10_vp_inverse_without_underflow() {
+    for (beta_d, beta_min) in [(1e-200, 0.0), (1e-300, 1e-160), (1e-250, 1e-250)] {
+        let vp = Vp::new(beta_d, beta_min).unwrap();
+        for t in [1.0, 0.5, 1e-3] {
+            let sigma = vp.sigma_at(t);
+            let back = vp.sigma_inv(sigma).unwrap();
+            assert!(
+                rel_diff(back, t) <= REL_FLOAT,
+                "beta = ({beta_d:?}, {beta_min:?}): sigma^-1(sigma({t})) = {back:?}"
+            );
+        }
+    }
+}

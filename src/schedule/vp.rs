@@ -1,6 +1,6 @@
 //! The variance-preserving schedule (I10; EDM Table 1, "VP" column; Song et al. 2021).
 
-use super::{Scalar, Schedule};
+use super::{Scalar, Schedule, sqrt_ad};
 use crate::dd::Dd;
 use crate::error::{Error, Result, finite, positive};
 
@@ -122,7 +122,7 @@ impl Schedule for Vp {
         if x.re() > EXPM1_LIMIT {
             (x * 0.5).exp() * (-(-x).exp_m1()).sqrt()
         } else {
-            x.exp_m1().sqrt()
+            sqrt_ad(x.exp_m1())
         }
     }
 

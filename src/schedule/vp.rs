@@ -94,10 +94,18 @@ impl Vp {
     /// with L = ln(1 + sigma^2), free of cancellation and valid at beta_d = 0.
     pub fn time_of_sigma(&self, sigma: f64) -> f64 {
         let l = ln_1p_sq(sigma);
-        let root = (2.0 * self.beta_d)
-            .mul_add(l, self.beta_min * self.beta_min)
-            .sqrt();
-        2.0 * l / (root + self.beta_min)
+        2.0 * l / (self.root(l) + self.beta_min)
+    }
+
+    /// sqrt(beta_min^2 + 2 beta_d L); where that sum is too small for full relative precision
+    /// (tiny betas), as hypot(beta_min, sqrt(2 beta_d) sqrt(L)), which cannot underflow.
+    fn root(&self, l: f64) -> f64 {
+        let sum = (2.0 * self.beta_d).mul_add(l, self.beta_min * self.beta_min);
+        if sum >= f64::MIN_POSITIVE / f64::EPSILON {
+            sum.sqrt()
+        } else {
+            self.beta_min.hypot((2.0 * self.beta_d).sqrt() * l.sqrt())
+        }
     }
 
     /// The exponent x(t) = beta_d t^2 / 2 + beta_min t = t (beta_min + beta_d t / 2), as a
@@ -158,8 +166,8 @@ impl Schedule for Vp {
     }
 
     /// sigma^-1(sigma) = (sqrt(beta_min^2 + 2 beta_d ln(sigma^2 + 1)) - beta_min) / beta_d (I10),
-    /// rationalised to 2 L / (sqrt(beta_min^2 + 2 beta_d L) + beta_min), L = ln(1 + sigma^2),
-    /// which has no cancellation and stays valid at beta_d = 0.
+    /// rationalised as in [`Vp::time_of_sigma`], which has no cancellation and stays valid at
+    /// beta_d = 0.
     fn sigma_inv(&self, sigma: f64) -> Result<f64> {
         if sigma.is_nan() || sigma < 0.0 {
             return Err(Error::SigmaOutOfSchedule {
@@ -168,11 +176,7 @@ impl Schedule for Vp {
                 max: f64::INFINITY,
             });
         }
-        let l = ln_1p_sq(sigma);
-        let root = (2.0 * self.beta_d)
-            .mul_add(l, self.beta_min * self.beta_min)
-            .sqrt();
-        Ok(2.0 * l / (root + self.beta_min))
+        Ok(self.time_of_sigma(sigma))
     }
 }
 

@@ -2,7 +2,7 @@
 //! asserts the property the target checks, on the input that broke it and its neighbours.
 
 use elucidated::Error;
-use elucidated::schedule::{Schedule, Ve, Vp};
+use elucidated::schedule::{Edm, KnotSchedule, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
 use proptest::prelude::*;
@@ -28,7 +28,10 @@ fn i11_ve_derivatives_finite_at_subnormal_t() {
         let c = Coefficients::at(&Ve, t);
         assert_coefficients_finite(&c, "VE");
         let expected = 0.5 / t.sqrt();
-        assert!(rel_diff(c.sigma_dot, expected) <= REL_FLOAT, "sigma' at {t:?}");
+        assert!(
+            rel_diff(c.sigma_dot, expected) <= REL_FLOAT,
+            "sigma' at {t:?}"
+        );
         assert!(rel_diff(c.g, 1.0) <= REL_FLOAT, "g = {:?} at {t:?}", c.g);
     }
 }
@@ -85,4 +88,25 @@ fn i10_vp_inverse_without_underflow() {
             );
         }
     }
+}
+
+/// I02: g = s sqrt(2 sigma sigma') where the product 2 sigma sigma' overflows or is subnormal
+/// (found: EDM at t = 1.33e308 gave g = inf, where g = sqrt(2 t) = 1.6e154; and a knot
+/// schedule with sigma ~ 3e267, sigma' ~ 5e167).
+#[test]
+fn i02_g_accurate_where_sigma_times_sigma_dot_is_not_normal() {
+    for t in [1.3315486830823332e308, f64::MAX, 1e-320, 1e-310] {
+        let g = Coefficients::at(&Edm, t).g;
+        let expected = 2f64.sqrt() * t.sqrt();
+        assert!(rel_diff(g, expected) <= REL_FLOAT, "EDM g({t:?}) = {g:?}");
+    }
+    let knots = [
+        (-5.886541266905479e112, 9.354731565006306e-106),
+        (-1.1210387714598535e-43, 2.9501428464525827e280),
+    ];
+    let s = KnotSchedule::new(&knots).unwrap();
+    let t = -5.886541266900126e112;
+    let c = Coefficients::at(&s, t);
+    let expected = 2f64.sqrt() * c.sigma.sqrt() * c.sigma_dot.sqrt();
+    assert!(rel_diff(c.g, expected) <= REL_FLOAT, "knot g = {:?}", c.g);
 }

@@ -31,7 +31,6 @@ impl Coefficients {
         let sigma = schedule.sigma(td);
         let scale = schedule.scale(td);
         let f = schedule.scale(td).ln().eps;
-        let sigma_sq_dot = (sigma * sigma).eps;
         let s = schedule.scale_at(t);
         Coefficients {
             t,
@@ -40,13 +39,26 @@ impl Coefficients {
             sigma_dot: sigma.eps,
             scale_dot: scale.eps,
             f,
-            g: s * sigma_sq_dot.max(0.0).sqrt(),
+            g: s * sqrt_two_product(sigma.re, sigma.eps),
         }
     }
 
     /// The probability-flow ODE at this time (I07).
     pub fn ode(&self) -> OdeCoefficients {
         OdeCoefficients::from_coefficients(self)
+    }
+}
+
+/// sqrt(2 sigma sigma') = sqrt(d sigma^2 / dt) (I02), also where the product overflows or
+/// loses precision to underflow: there as sqrt(2) sqrt(sigma) sqrt(sigma'). A negative factor
+/// (rounding at a flat point) counts as 0.
+fn sqrt_two_product(sigma: f64, sigma_dot: f64) -> f64 {
+    let (a, b) = (sigma.max(0.0), sigma_dot.max(0.0));
+    let p = 2.0 * a * b;
+    if (f64::MIN_POSITIVE / f64::EPSILON..=f64::MAX).contains(&p) {
+        p.sqrt()
+    } else {
+        std::f64::consts::SQRT_2 * a.sqrt() * b.sqrt()
     }
 }
 

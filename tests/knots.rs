@@ -18,7 +18,10 @@ fn i02_knot_schedule_coefficients_from_segment_slopes() {
         assert!(rel_diff(c.sigma, sigma) <= REL_FLOAT, "sigma({t})");
         assert!(rel_diff(c.sigma_dot, slope) <= REL_FLOAT, "sigma'({t})");
         assert_eq!((c.scale, c.scale_dot, c.f), (1.0, 0.0, 0.0));
-        assert!(rel_diff(c.g, (2.0 * sigma * slope).sqrt()) <= REL_FLOAT, "g({t})");
+        assert!(
+            rel_diff(c.g, (2.0 * sigma * slope).sqrt()) <= REL_FLOAT,
+            "g({t})"
+        );
     }
 }
 
@@ -37,14 +40,38 @@ fn knot_schedule_interpolates_its_knots() {
 #[test]
 fn knot_schedule_rejects_invalid_tables() {
     let err = |k: &[(f64, f64)]| KnotSchedule::new(k).unwrap_err();
-    assert!(matches!(err(&[(0.0, 1.0)]), Error::CountTooSmall { value: 1, .. }));
-    assert!(matches!(err(&[(0.0, 1.0), (f64::NAN, 2.0)]), Error::NotFinite { .. }));
-    assert!(matches!(err(&[(0.0, 1.0), (1.0, f64::INFINITY)]), Error::NotFinite { .. }));
-    assert!(matches!(err(&[(0.0, -1.0), (1.0, 2.0)]), Error::Negative { .. }));
-    assert!(matches!(err(&[(0.0, 1.0), (0.0, 2.0)]), Error::InvalidSchedule { .. }));
-    assert!(matches!(err(&[(0.0, 2.0), (1.0, 2.0)]), Error::InvalidSchedule { .. }));
-    assert!(matches!(err(&[(-1e308, 0.0), (1e308, 1.0)]), Error::InvalidTimeRange { .. }));
-    assert!(matches!(err(&[(0.0, 0.0), (1e-300, 1e10)]), Error::InvalidSchedule { .. }));
+    assert!(matches!(
+        err(&[(0.0, 1.0)]),
+        Error::CountTooSmall { value: 1, .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, 1.0), (f64::NAN, 2.0)]),
+        Error::NotFinite { .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, 1.0), (1.0, f64::INFINITY)]),
+        Error::NotFinite { .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, -1.0), (1.0, 2.0)]),
+        Error::Negative { .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, 1.0), (0.0, 2.0)]),
+        Error::InvalidSchedule { .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, 2.0), (1.0, 2.0)]),
+        Error::InvalidSchedule { .. }
+    ));
+    assert!(matches!(
+        err(&[(-1e308, 0.0), (1e308, 1.0)]),
+        Error::InvalidTimeRange { .. }
+    ));
+    assert!(matches!(
+        err(&[(0.0, 0.0), (1e-300, 1e10)]),
+        Error::InvalidSchedule { .. }
+    ));
     let out = KnotSchedule::new(&KNOTS).unwrap().sigma_inv(81.0);
     assert!(matches!(out, Err(Error::SigmaOutOfSchedule { .. })));
 }

@@ -2,7 +2,7 @@
 //! asserts the property the target checks, on the input that broke it and its neighbours.
 
 use elucidated::Error;
-use elucidated::schedule::{Edm, KnotSchedule, Schedule, Ve, Vp};
+use elucidated::schedule::{Edm, IddpmTable, KnotSchedule, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
 use proptest::prelude::*;
@@ -109,4 +109,37 @@ fn i02_g_accurate_where_sigma_times_sigma_dot_is_not_normal() {
     let c = Coefficients::at(&s, t);
     let expected = 2f64.sqrt() * c.sigma.sqrt() * c.sigma_dot.sqrt();
     assert!(rel_diff(c.g, expected) <= REL_FLOAT, "knot g = {:?}", c.g);
+}
+
+/// I12: the u-table is finite and decreasing, or its constructor says why not (found: C1 =
+/// 5.3e-321 gave u_0 = inf; C2 = 1e308 made every abar_j = sin^2(0) = 0 and the table NaN-born).
+#[test]
+fn i12_iddpm_table_finite_or_an_error() {
+    let cases = [
+        (5.333e-321, 6.0e-156, 255),
+        (1e-300, 0.008, 1000),
+        (0.001, 1e308, 10),
+        (0.001, 1e300, 1000),
+        (0.001, 0.008, 1000),
+        (1e-10, 0.008, 1000),
+    ];
+    for (c1, c2, m) in cases {
+        match IddpmTable::new(c1, c2, m) {
+            Ok(table) => {
+                let u = table.u();
+                assert!(
+                    u.windows(2).all(|w| w[0].is_finite() && w[0] >= w[1]),
+                    "C1 = {c1:?}, C2 = {c2:?}: {:?}",
+                    &u[..3]
+                );
+            }
+            Err(e) => assert!(
+                matches!(e, Error::Overflow { .. } | Error::OutOfRange { .. }),
+                "{e:?}"
+            ),
+        }
+    }
+    assert!(IddpmTable::new(5.333e-321, 6.0e-156, 255).is_err());
+    assert!(IddpmTable::new(0.001, 1e308, 10).is_err());
+    assert!(IddpmTable::new(0.001, 1e300, 1000).is_err());
 }

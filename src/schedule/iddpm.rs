@@ -5,6 +5,10 @@ use super::{Scalar, Schedule};
 use crate::error::{Error, Result, finite, in_range, positive};
 use std::f64::consts::FRAC_PI_2;
 
+/// Smallest abar_1 the u-table divides by: below it abar_1 is subnormal (or 0) and the ratios
+/// abar_{j-1}/abar_j lose their relative precision.
+const MIN_ABAR: f64 = f64::MIN_POSITIVE / f64::EPSILON;
+
 /// The table u_0 > u_1 > ... > u_M = 0 of noise levels of the iDDPM cosine schedule (I12):
 /// abar_j = sin^2(pi/2 j / (M (C2 + 1))), u_{j-1} = sqrt((u_j^2 + 1) / max(abar_{j-1}/abar_j, C1) - 1).
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +27,9 @@ impl IddpmTable {
     pub const DEFAULT_M: usize = 1000;
 
     /// Builds the table for `c1` in (0, 1], `c2 >= 0` and `m >= 2` entries above u_M = 0.
+    ///
+    /// Errors also where float64 cannot hold the table: when abar_1 = sin^2(pi/2 / (M (C2 + 1)))
+    /// is too small to divide by (C2 too large for M), or when u_0 overflows (C1 too small).
     pub fn new(c1: f64, c2: f64, m: usize) -> Result<Self> {
         positive("C1", c1)?;
         in_range("C1", c1, 0.0, 1.0)?;
@@ -42,6 +49,14 @@ impl IddpmTable {
         }
         let mf = m as f64;
         let angle = |j: usize| FRAC_PI_2 * (j as f64) / (mf * (c2 + 1.0));
+        if !(angle(1).sin().powi(2) >= MIN_ABAR) {
+            return Err(Error::OutOfRange {
+                name: "C2",
+                value: c2,
+                min: 0.0,
+                max: FRAC_PI_2 / (mf * MIN_ABAR.sqrt()) - 1.0,
+            });
+        }
         let mut u = vec![0.0f64; m + 1];
         for j in (1..=m).rev() {
             // r = abar_{j-1}/abar_j = (sin a / sin b)^2 with a = a_{j-1}, b = a_j, and
@@ -53,6 +68,12 @@ impl IddpmTable {
             let one_minus = ((b - a).sin() * (b + a).sin() / sin_b2).min(1.0 - c1);
             let uj = u[j];
             u[j - 1] = (uj.mul_add(uj, one_minus) / ratio).sqrt();
+        }
+        if !u[0].is_finite() {
+            return Err(Error::Overflow {
+                what: "iDDPM u_0 = sqrt((u_1^2 + 1) / C1 - 1)",
+                value: c1,
+            });
         }
         Ok(IddpmTable { u, c1, c2 })
     }

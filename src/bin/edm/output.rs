@@ -19,6 +19,10 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
             print!("{e}");
             ExitCode::SUCCESS
         }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("edm: a subcommand is required; see `edm --help`");
+            ExitCode::from(2)
+        }
         _ => {
             let text = e.to_string();
             let message = text.split("\n\n").next().unwrap_or("invalid arguments");
@@ -52,10 +56,23 @@ pub fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Error> {
     }
 }
 
+/// Longest piece of bad input quoted in an error message.
+const QUOTE_CHARS: usize = 40;
+
+/// `text` as it may appear in a one-line message: control characters escaped, cut to
+/// QUOTE_CHARS characters.
+fn quote(text: &str) -> String {
+    let escaped: String = text.chars().flat_map(char::escape_debug).collect();
+    match escaped.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => format!("{}...", &escaped[..cut]),
+        None => escaped,
+    }
+}
+
 /// Parses a float from the command line or a file, naming what it was for.
 pub fn parse_float(what: &str, text: &str) -> Result<f64, Error> {
     text.trim().parse::<f64>().map_err(|e| Error::Parse {
         what: what.to_owned(),
-        detail: format!("`{}`: {e}", text.trim()),
+        detail: format!("`{}`: {e}", quote(text.trim())),
     })
 }

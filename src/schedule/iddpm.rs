@@ -49,7 +49,7 @@ impl IddpmTable {
         }
         let mf = m as f64;
         let angle = |j: usize| FRAC_PI_2 * (j as f64) / (mf * (c2 + 1.0));
-        if !(angle(1).sin().powi(2) >= MIN_ABAR) {
+        if angle(1).sin().powi(2) < MIN_ABAR {
             return Err(Error::OutOfRange {
                 name: "C2",
                 value: c2,

@@ -25,8 +25,11 @@ impl IddpmTable {
     pub const DEFAULT_C2: f64 = 0.008;
     /// Default M = 1000 (I12).
     pub const DEFAULT_M: usize = 1000;
+    /// Largest M accepted (a table of 8 MiB; the paper uses 1000).
+    pub const MAX_M: usize = 1 << 20;
 
-    /// Builds the table for `c1` in (0, 1], `c2 >= 0` and `m >= 2` entries above u_M = 0.
+    /// Builds the table for `c1` in (0, 1], `c2 >= 0` and `2 <= m <= MAX_M` entries above
+    /// u_M = 0.
     ///
     /// Errors also where float64 cannot hold the table: when abar_1 = sin^2(pi/2 / (M (C2 + 1)))
     /// is too small to divide by (C2 too large for M), or when u_0 overflows (C1 too small).
@@ -45,6 +48,14 @@ impl IddpmTable {
                 name: "M",
                 value: m,
                 min: 2,
+            });
+        }
+        if m > Self::MAX_M {
+            return Err(Error::OutOfRange {
+                name: "M",
+                value: m as f64,
+                min: 2.0,
+                max: Self::MAX_M as f64,
             });
         }
         let mf = m as f64;

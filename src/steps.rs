@@ -17,12 +17,23 @@ fn ramp(i: usize, n: usize) -> f64 {
     }
 }
 
+/// Largest number of steps N accepted (8 MiB of steps; the paper uses at most a few thousand).
+pub const MAX_STEPS: usize = 1 << 20;
+
 fn check_count(n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::CountTooSmall {
             name: "N",
             value: 0,
             min: 1,
+        });
+    }
+    if n > MAX_STEPS {
+        return Err(Error::OutOfRange {
+            name: "N",
+            value: n as f64,
+            min: 1.0,
+            max: MAX_STEPS as f64,
         });
     }
     Ok(())
@@ -117,7 +128,7 @@ impl Discretization {
     pub fn iddpm(table: IddpmTable, selection: IddpmSelection) -> Result<Self> {
         match selection {
             IddpmSelection::Paper { j0 } => {
-                if j0 + 1 >= table.m() {
+                if j0 >= table.m() - 1 {
                     return Err(Error::OutOfRange {
                         name: "j0",
                         value: j0 as f64,
@@ -161,7 +172,8 @@ impl Discretization {
         }
     }
 
-    /// The noise levels sigma_0 > ... > sigma_{N-1} > sigma_N = 0 for `n >= 1` steps.
+    /// The noise levels sigma_0 > ... > sigma_{N-1} > sigma_N = 0 for `1 <= n <= MAX_STEPS`
+    /// steps.
     pub fn sigmas(&self, n: usize) -> Result<Vec<f64>> {
         check_count(n)?;
         let steps = match self {

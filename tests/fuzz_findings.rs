@@ -143,3 +143,23 @@ fn i12_iddpm_table_finite_or_an_error() {
     assert!(IddpmTable::new(0.001, 1e308, 10).is_err());
     assert!(IddpmTable::new(0.001, 1e300, 1000).is_err());
 }
+
+/// I12, I14: sizes beyond what can be allocated are errors, not an abort (found: `edm steps
+/// --n 1e14` and `--m 1e11` aborted on allocation, `--m 2^64-1` and `--j0 2^64-1` overflowed).
+#[test]
+fn i14_counts_beyond_the_limits_are_errors() {
+    use elucidated::steps::{Discretization, IddpmSelection, MAX_STEPS};
+    for m in [IddpmTable::MAX_M + 1, 100_000_000_000, usize::MAX] {
+        let e = IddpmTable::new(0.001, 0.008, m).unwrap_err();
+        assert!(matches!(e, Error::OutOfRange { name: "M", .. }), "{e:?}");
+    }
+    let edm = Discretization::paper("edm").unwrap();
+    for n in [MAX_STEPS + 1, 100_000_000_000_000, usize::MAX] {
+        let e = edm.sigmas(n).unwrap_err();
+        assert!(matches!(e, Error::OutOfRange { name: "N", .. }), "{e:?}");
+    }
+    assert_eq!(edm.sigmas(MAX_STEPS).unwrap().len(), MAX_STEPS + 1);
+    let j0 = IddpmSelection::Paper { j0: usize::MAX };
+    let e = Discretization::iddpm(IddpmTable::paper(), j0).unwrap_err();
+    assert!(matches!(e, Error::OutOfRange { name: "j0", .. }), "{e:?}");
+}

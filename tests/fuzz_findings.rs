@@ -68,7 +68,11 @@ proptest! {
                     }
                 }
             }
-            Err(e) => prop_assert!(matches!(e, Error::OutOfRange { .. }), "{e:?}"),
+            Err(e) => prop_assert!(
+                matches!(e, Error::OutOfRange { .. })
+                    || (beta_d + beta_min == 0.0 && matches!(e, Error::NotPositive { .. })),
+                "{e:?}"
+            ),
         }
     }
 }

@@ -281,7 +281,7 @@ fn cli_missing_or_corrupt_time_files_fail_with_one_line() {
     .unwrap();
     fs::create_dir(dir.path("subdir")).unwrap();
     let before = dir.listing();
-    for name in before.iter().map(String::as_str).chain(["missing"]) {
+    for name in before.iter().map(String::as_str).chain(["missing", "missing\nname"]) {
         assert_fails(&dir.0, &["coefficients", "--t-file", name]);
         assert_fails(
             &dir.0,
@@ -307,6 +307,7 @@ fn cli_unwritable_outputs_fail_and_leave_nothing() {
         "..",
         "file/x",
         "/proc/edm-out",
+        "/nonexistent/two\nlines",
         long.as_str(),
     ];
     for out in targets {

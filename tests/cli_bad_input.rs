@@ -281,7 +281,11 @@ fn cli_missing_or_corrupt_time_files_fail_with_one_line() {
     .unwrap();
     fs::create_dir(dir.path("subdir")).unwrap();
     let before = dir.listing();
-    for name in before.iter().map(String::as_str).chain(["missing", "missing\nname"]) {
+    for name in before
+        .iter()
+        .map(String::as_str)
+        .chain(["missing", "missing\nname"])
+    {
         assert_fails(&dir.0, &["coefficients", "--t-file", name]);
         assert_fails(
             &dir.0,

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;

@@ -4,6 +4,7 @@
 //! Every network wrapper and every loss takes its coefficients from here; nothing re-derives
 //! them. All are computed in float64 from the float64 sigma.
 
+use crate::dd::{Dd, frexp1, ldexp, recip_hypot_1};
 use crate::error::{Error, Result, positive};
 use crate::schedule::{IddpmTable, Vp};
 
@@ -67,15 +68,28 @@ pub trait Preconditioner {
     }
 }
 
-/// 1 / sigma^2, the loss weight of VP, VE and iDDPM (I21).
+/// 1 / x^2 in double-double, for a finite x > 0: x = m 2^e, 1/x^2 = (1/m^2) 2^-2e. The scaling
+/// is exact while the parts stay normal; beyond, the term is negligible or infinite.
+fn inverse_square_dd(x: f64) -> Dd {
+    let (m, e) = frexp1(x);
+    Dd::sq(m).recip().ldexp(-2 * e)
+}
+
+/// 1 / sigma^2, the loss weight of VP, VE and iDDPM (I21), in double-double and rounded once,
+/// subnormal results included.
 fn inverse_square(sigma: f64) -> f64 {
-    let r = sigma.recip();
-    r * r
+    let (m, e) = frexp1(sigma);
+    Dd::sq(m).recip().to_f64_scaled(-2 * e)
 }
 
 /// 1 / sqrt(sigma^2 + 1) without overflow (c_in of VP and iDDPM, I16).
 fn vp_c_in(sigma: f64) -> f64 {
-    sigma.hypot(1.0).recip()
+    recip_hypot_1(sigma)
+}
+
+/// ln(sigma) in double-double, for a finite sigma > 0.
+fn ln_dd(sigma: f64) -> Dd {
+    Dd::from_f64(sigma).ln()
 }
 
 /// EDM preconditioning (I16 "Ours" column, I19, I21) with data standard deviation sigma_data.
@@ -96,62 +110,77 @@ impl EdmPrecond {
         self.sigma_data
     }
 
-    /// sigma and sigma_data scaled by the same power of two so that the larger lies in [1, 2):
-    /// squares can neither overflow nor lose the smaller term, and the scaling is exact.
+    /// sigma and sigma_data scaled by the same power of two 2^-k so that the larger lies in
+    /// [1, 2): squares can neither overflow nor lose the smaller term, and the scaling is exact.
     fn scaled(&self, sigma: f64) -> (f64, f64, i32) {
-        let m = sigma.max(self.sigma_data);
-        let k = ilogb(m);
-        (scale_pow2(sigma, -k), scale_pow2(self.sigma_data, -k), k)
+        let (_, k) = frexp1(sigma.max(self.sigma_data));
+        (ldexp(sigma, -k), ldexp(self.sigma_data, -k), k)
     }
 }
 
-/// The binary exponent of a positive finite float64 (its floor(log2)).
-fn ilogb(x: f64) -> i32 {
-    let bits = x.to_bits();
-    let e = ((bits >> 52) & 0x7ff) as i32;
-    if e == 0 {
-        // Subnormal: normalise first.
-        ilogb(x * 2f64.powi(64)) - 64
-    } else {
-        e - 1023
-    }
-}
-
-/// x * 2^k, exact unless the result is subnormal, computed in two steps so that 2^k itself
-/// never overflows.
-fn scale_pow2(x: f64, k: i32) -> f64 {
-    let half = k / 2;
-    x * 2f64.powi(half) * 2f64.powi(k - half)
+/// s^2 + d^2 in double-double for scaled s, d (the larger in [1, 2)): a value in [1, 8].
+fn sum_of_squares(s: f64, d: f64) -> Dd {
+    Dd::sq(s).add(Dd::sq(d))
 }
 
 impl Preconditioner for EdmPrecond {
     /// c_skip = sigma_data^2 / (sigma^2 + sigma_data^2) (I16, I19).
+    ///
+    /// With s, d = sigma, sigma_data scaled by 2^-k (the larger in [1, 2)) and d = d' 2^j
+    /// (d' in [1, 2)): c_skip = (d'^2 / (s^2 + d^2)) 2^2j, the squares exact (TwoProduct), the
+    /// sum and the quotient in double-double ([`Dd::add`], [`Dd::div`]), one final rounding.
+    /// Error bound proved in proofs/gappa/I16_edm_c_skip.g and checked against the code by
+    /// `i16_edm_c_skip_within_gappa_bound` (tests/accuracy.rs).
     fn c_skip(&self, sigma: f64) -> f64 {
         let (s, d, _) = self.scaled(sigma);
-        d * d / s.mul_add(s, d * d)
+        if d == 0.0 {
+            return 0.0;
+        }
+        let (dm, j) = frexp1(d);
+        Dd::sq(dm).div(sum_of_squares(s, d)).to_f64_scaled(2 * j)
     }
 
     /// c_out = sigma sigma_data / sqrt(sigma^2 + sigma_data^2) (I16, I19).
+    ///
+    /// With the scaling of [`EdmPrecond::c_skip`] and s = s' 2^i, d = d' 2^j (s', d' in
+    /// [1, 2)): c_out = (s' d' / sqrt(s^2 + d^2)) 2^(i + j + k), the product exact, the sum,
+    /// square root and quotient in double-double, one final rounding. Error bound proved in
+    /// proofs/gappa/I16_edm_c_out.g and checked against the code by
+    /// `i16_edm_c_out_within_gappa_bound` (tests/accuracy.rs).
     fn c_out(&self, sigma: f64) -> f64 {
         let (s, d, k) = self.scaled(sigma);
-        scale_pow2(s * d / s.hypot(d), k)
+        if s == 0.0 || d == 0.0 {
+            return sigma.min(self.sigma_data);
+        }
+        let ((sm, i), (dm, j)) = (frexp1(s), frexp1(d));
+        Dd::mul_f64s(sm, dm)
+            .div(sum_of_squares(s, d).sqrt())
+            .to_f64_scaled(i + j + k)
     }
 
     /// c_in = 1 / sqrt(sigma^2 + sigma_data^2) (I16, I17).
+    ///
+    /// With the scaling of [`EdmPrecond::c_skip`]: c_in = (1 / sqrt(s^2 + d^2)) 2^-k, the sum,
+    /// square root and reciprocal in double-double, one final rounding. Error bound proved in
+    /// proofs/gappa/I16_edm_c_in.g and checked against the code by
+    /// `i16_edm_c_in_within_gappa_bound` (tests/accuracy.rs).
     fn c_in(&self, sigma: f64) -> f64 {
         let (s, d, k) = self.scaled(sigma);
-        scale_pow2(s.hypot(d).recip(), -k)
+        sum_of_squares(s, d).sqrt().recip().to_f64_scaled(-k)
     }
 
-    /// c_noise = ln(sigma) / 4 (I16).
+    /// c_noise = ln(sigma) / 4 (I16), the logarithm in double-double.
     fn c_noise(&self, sigma: f64) -> f64 {
-        0.25 * sigma.ln()
+        0.25 * ln_dd(sigma).to_f64()
     }
 
     /// lambda = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2 = 1 / c_out^2 (I21),
-    /// evaluated as 1/sigma_data^2 + 1/sigma^2, which overflows only where lambda itself does.
+    /// evaluated as 1/sigma_data^2 + 1/sigma^2 in double-double, which overflows only where
+    /// lambda itself does.
     fn loss_weight(&self, sigma: f64) -> f64 {
-        inverse_square(self.sigma_data) + inverse_square(sigma)
+        inverse_square_dd(self.sigma_data)
+            .add(inverse_square_dd(sigma))
+            .to_f64()
     }
 }
 
@@ -195,9 +224,11 @@ impl Preconditioner for VpPrecond {
         vp_c_in(sigma)
     }
 
-    /// c_noise = (M - 1) sigma^-1(sigma) (I16), with VP's closed-form inverse (I10).
+    /// c_noise = (M - 1) sigma^-1(sigma) (I16), with VP's closed-form inverse (I10), the
+    /// product in double-double.
     fn c_noise(&self, sigma: f64) -> f64 {
-        (self.m - 1.0) * self.schedule.time_of_sigma(sigma)
+        let (t, e) = self.schedule.time_of_sigma_dd(sigma);
+        Dd::from_f64(self.m).add_f64(-1.0).mul(t).to_f64_scaled(e)
     }
 
     fn loss_weight(&self, sigma: f64) -> f64 {
@@ -223,9 +254,14 @@ impl Preconditioner for VePrecond {
         1.0
     }
 
-    /// c_noise = ln(sigma / 2) (I16).
+    /// c_noise = ln(sigma / 2) (I16), in double-double: sigma / 2 is exact for sigma >= 1, and
+    /// below 1 the two logarithms have the same sign.
     fn c_noise(&self, sigma: f64) -> f64 {
-        (0.5 * sigma).ln()
+        if sigma >= 1.0 {
+            ln_dd(0.5 * sigma).to_f64()
+        } else {
+            ln_dd(sigma).sub(Dd::LN2).to_f64()
+        }
     }
 
     fn loss_weight(&self, sigma: f64) -> f64 {

@@ -2,7 +2,7 @@
 //! reverse-SDE terms (I26), all derived by automatic differentiation of a [`Schedule`].
 
 use crate::schedule::Schedule;
-use num_dual::{Dual64, DualNum};
+use num_dual::Dual64;
 
 /// Every time-dependent coefficient of a schedule at one time t.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,18 +28,17 @@ impl Coefficients {
     /// float64 values ([`Schedule::sigma_at`]); derivatives come from dual numbers.
     pub fn at<S: Schedule>(schedule: &S, t: f64) -> Self {
         let td = Dual64::from(t).derivative();
-        let sigma = schedule.sigma(td);
-        let scale = schedule.scale(td);
-        let f = schedule.scale(td).ln().eps;
-        let s = schedule.scale_at(t);
+        let sigma_dual = schedule.sigma(td);
+        let scale_dual = schedule.scale(td);
+        let (sigma, scale) = (schedule.sigma_at(t), schedule.scale_at(t));
         Coefficients {
             t,
-            sigma: schedule.sigma_at(t),
-            scale: s,
-            sigma_dot: sigma.eps,
-            scale_dot: scale.eps,
-            f,
-            g: s * sqrt_two_product(sigma.re, sigma.eps),
+            sigma,
+            scale,
+            sigma_dot: sigma_dual.eps,
+            scale_dot: scale_dual.eps,
+            f: scale_dual.eps / scale_dual.re,
+            g: scale * sqrt_two_product(sigma, sigma_dual.eps),
         }
     }
 

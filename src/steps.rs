@@ -5,17 +5,9 @@
 //! own schedule; [`Discretization::times_for`] maps the noise levels to any schedule's time
 //! through its sigma^-1, as NVlabs's ablation sampler does (`--disc` x `--schedule`).
 
+use crate::dd::Dd;
 use crate::error::{Error, Result, in_range, positive, sigma_range};
 use crate::schedule::{IddpmTable, Schedule, Vp};
-
-/// i / (N - 1), with the single step of N = 1 at 0.
-fn ramp(i: usize, n: usize) -> f64 {
-    if n == 1 {
-        0.0
-    } else {
-        i as f64 / (n - 1) as f64
-    }
-}
 
 /// Largest number of steps N accepted (8 MiB of steps; the paper uses at most a few thousand).
 pub const MAX_STEPS: usize = 1 << 20;
@@ -177,15 +169,14 @@ impl Discretization {
     pub fn sigmas(&self, n: usize) -> Result<Vec<f64>> {
         check_count(n)?;
         let steps = match self {
-            Discretization::Vp { schedule, eps_s } => vp_times(*eps_s, n)
-                .into_iter()
-                .map(|t| schedule.sigma_at(t))
+            Discretization::Vp { schedule, eps_s } => (0..n)
+                .map(|i| schedule.sigma_at_dd(vp_time(*eps_s, i, n)))
                 .collect(),
             Discretization::Ve {
                 sigma_min,
                 sigma_max,
             } => (0..n)
-                .map(|i| sigma_max * (sigma_min / sigma_max).powf(ramp(i, n)))
+                .map(|i| ve_step(*sigma_min, *sigma_max, i, n, 1))
                 .collect(),
             Discretization::Iddpm { table, selection } => iddpm_sigmas(table, *selection, n)?,
             Discretization::Edm {
@@ -193,7 +184,7 @@ impl Discretization {
                 sigma_max,
                 rho,
             } => (0..n)
-                .map(|i| edm_sigma(*sigma_min, *sigma_max, *rho, ramp(i, n)))
+                .map(|i| edm_step(*sigma_min, *sigma_max, *rho, i, n))
                 .collect(),
         };
         finish(steps)
@@ -204,19 +195,24 @@ impl Discretization {
     pub fn native_times(&self, n: usize) -> Result<Vec<f64>> {
         check_count(n)?;
         match self {
-            Discretization::Vp { eps_s, .. } => finish(vp_times(*eps_s, n)),
+            Discretization::Vp { eps_s, .. } => {
+                finish((0..n).map(|i| vp_time(*eps_s, i, n).to_f64()).collect())
+            }
             Discretization::Ve {
                 sigma_min,
                 sigma_max,
             } => {
-                let (a, b) = (sigma_max * sigma_max, sigma_min * sigma_min);
-                if !a.is_finite() {
+                if !(sigma_max * sigma_max).is_finite() {
                     return Err(Error::Overflow {
                         what: "VE time sigma_max^2",
                         value: *sigma_max,
                     });
                 }
-                finish((0..n).map(|i| a * (b / a).powf(ramp(i, n))).collect())
+                finish(
+                    (0..n)
+                        .map(|i| ve_step(*sigma_min, *sigma_max, i, n, 2))
+                        .collect(),
+                )
             }
             Discretization::Iddpm { .. } | Discretization::Edm { .. } => self.sigmas(n),
         }
@@ -234,22 +230,82 @@ impl Discretization {
     }
 }
 
-/// t_i = 1 + i/(N-1) (eps_s - 1) (I14, VP), evaluated as (1 - r) + r eps_s so that both
-/// endpoints are exact (1 - r is exact for r in [1/2, 1]).
-fn vp_times(eps_s: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| {
-            let r = ramp(i, n);
-            r.mul_add(eps_s, 1.0 - r)
-        })
-        .collect()
+/// t_i = 1 + i/(N-1) (eps_s - 1) = ((N - 1 - i) + i eps_s) / (N - 1) (I14, VP), in
+/// double-double from the exact integers, so that neither i/(N-1) nor eps_s - 1 is rounded.
+fn vp_time(eps_s: f64, i: usize, n: usize) -> Dd {
+    if n == 1 {
+        return Dd::ONE;
+    }
+    Dd::mul_f64s(i as f64, eps_s)
+        .add_f64((n - 1 - i) as f64)
+        .div_f64((n - 1) as f64)
 }
 
-/// sigma_i = (sigma_max^(1/rho) + r (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho (I14, EDM).
+/// sigma_i^p with sigma_i = sigma_max (sigma_min / sigma_max)^(i/(N-1)) (I14, VE; p = 1 for
+/// sigma_i, p = 2 for t_i = sigma_i^2): exp(p ((N-1-i) ln sigma_max + i ln sigma_min) / (N-1))
+/// in double-double, the endpoints exact (correctly rounded squares for p = 2).
+fn ve_step(sigma_min: f64, sigma_max: f64, i: usize, n: usize, p: i32) -> f64 {
+    let power = |x: f64| if p == 1 { x } else { Dd::sq(x).to_f64() };
+    if i == 0 {
+        return power(sigma_max);
+    }
+    if i + 1 == n {
+        return power(sigma_min);
+    }
+    let lmax = Dd::from_f64(sigma_max).ln().mul_f64((n - 1 - i) as f64);
+    let lmin = Dd::from_f64(sigma_min).ln().mul_f64(i as f64);
+    lmax.add(lmin)
+        .div_f64((n - 1) as f64)
+        .ldexp(p - 1)
+        .exp()
+        .to_f64()
+}
+
+/// A_rho = sigma_max^(1/rho) and B_rho = sigma_min^(1/rho) in double-double.
+fn edm_roots(sigma_min: f64, sigma_max: f64, rho: f64) -> (Dd, Dd) {
+    let root = |x: f64| Dd::from_f64(x).ln().div_f64(rho).exp();
+    (root(sigma_max), root(sigma_min))
+}
+
+/// base^rho = exp(rho ln(base)) in double-double, rounded once.
+fn edm_power(base: Dd, rho: f64) -> f64 {
+    base.ln().mul_f64(rho).exp().to_f64()
+}
+
+/// sigma = (sigma_max^(1/rho) + r (sigma_min^(1/rho) - sigma_max^(1/rho)))^rho (I14, EDM) for a
+/// float64 ramp value r in [0, 1]; r = 0 and r = 1 give sigma_max and sigma_min exactly.
+/// For the steps of a discretisation use [`edm_step`], which does not round i/(N-1).
 pub fn edm_sigma(sigma_min: f64, sigma_max: f64, rho: f64, r: f64) -> f64 {
-    let a = sigma_max.powf(rho.recip());
-    let b = sigma_min.powf(rho.recip());
-    r.mul_add(b - a, a).powf(rho)
+    if r == 0.0 {
+        return sigma_max;
+    }
+    if r == 1.0 {
+        return sigma_min;
+    }
+    let (a, b) = edm_roots(sigma_min, sigma_max, rho);
+    edm_power(b.sub(a).mul_f64(r).add(a), rho)
+}
+
+/// The EDM step sigma_i, i = 0..N-1 (I14): (A + i/(N-1) (B - A))^rho with A = sigma_max^(1/rho),
+/// B = sigma_min^(1/rho). The base is ((N-1-i) A + i B) / (N-1) from the exact integers, and
+/// every operation runs in double-double (A, B, ln and exp to about 2^-100), so the one final
+/// rounding gives at most 0.5 ULP plus a hair; i = 0 and i = N-1 return sigma_max and sigma_min
+/// exactly. Error bound proved in proofs/gappa/I14_edm_step.g and checked against the code by
+/// `i14_edm_steps_within_gappa_bound` (tests/accuracy.rs). Needs 0 < sigma_min < sigma_max,
+/// rho > 0 and i < N (as [`Discretization::edm`] checks).
+pub fn edm_step(sigma_min: f64, sigma_max: f64, rho: f64, i: usize, n: usize) -> f64 {
+    if i == 0 {
+        return sigma_max;
+    }
+    if i + 1 == n {
+        return sigma_min;
+    }
+    let (a, b) = edm_roots(sigma_min, sigma_max, rho);
+    let base = a
+        .mul_f64((n - 1 - i) as f64)
+        .add(b.mul_f64(i as f64))
+        .div_f64((n - 1) as f64);
+    edm_power(base, rho)
 }
 
 fn iddpm_sigmas(table: &IddpmTable, selection: IddpmSelection, n: usize) -> Result<Vec<f64>> {

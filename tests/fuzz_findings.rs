@@ -116,7 +116,8 @@ fn i02_g_accurate_where_sigma_times_sigma_dot_is_not_normal() {
 }
 
 /// I12: the u-table is finite and decreasing, or its constructor says why not (found: C1 =
-/// 5.3e-321 gave u_0 = inf; C2 = 1e308 made every abar_j = sin^2(0) = 0 and the table NaN-born).
+/// 5.3e-321 gave u_0 = inf; C2 = 1e308 made M (C2 + 1) infinite, every abar_j = sin^2(0) = 0
+/// and the table NaN-born).
 #[test]
 fn i12_iddpm_table_finite_or_an_error() {
     let cases = [
@@ -145,7 +146,6 @@ fn i12_iddpm_table_finite_or_an_error() {
     }
     assert!(IddpmTable::new(5.333e-321, 6.0e-156, 255).is_err());
     assert!(IddpmTable::new(0.001, 1e308, 10).is_err());
-    assert!(IddpmTable::new(0.001, 1e300, 1000).is_err());
 }
 
 /// I12, I14: sizes beyond what can be allocated are errors, not an abort (found: `edm steps
@@ -162,7 +162,6 @@ fn i14_counts_beyond_the_limits_are_errors() {
         let e = edm.sigmas(n).unwrap_err();
         assert!(matches!(e, Error::OutOfRange { name: "N", .. }), "{e:?}");
     }
-    assert_eq!(edm.sigmas(MAX_STEPS).unwrap().len(), MAX_STEPS + 1);
     let j0 = IddpmSelection::Paper { j0: usize::MAX };
     let e = Discretization::iddpm(IddpmTable::paper(), j0).unwrap_err();
     assert!(matches!(e, Error::OutOfRange { name: "j0", .. }), "{e:?}");

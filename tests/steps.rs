@@ -65,7 +65,9 @@ fn i14_vp_times_are_the_linear_ramp() {
         for i in 0..n {
             let expected = 1.0 + i as f64 / (n - 1) as f64 * (Vp::DEFAULT_EPS_S - 1.0);
             assert!(rel_diff(t[i], expected) <= REL_FLOAT);
-            assert_eq!(s[i], vp.sigma_at(t[i]));
+            // sigma_i is sigma at the exact t_i, t[i] its rounding: equal up to sigma's
+            // conditioning t sigma'/sigma (< 100 here) times half an ULP of t.
+            assert!(rel_diff(s[i], vp.sigma_at(t[i])) <= REL_FLOAT);
         }
     }
 }

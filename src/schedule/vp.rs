@@ -1,7 +1,7 @@
 //! The variance-preserving schedule (I10; EDM Table 1, "VP" column; Song et al. 2021).
 
 use super::{Scalar, Schedule, sqrt_ad};
-use crate::dd::Dd;
+use crate::dd::{Dd, SQUARE_SAFE, frexp1, recip_hypot_1};
 use crate::error::{Error, Result, finite, positive};
 
 /// Above this exponent `expm1(x)` overflows (ln(f64::MAX) = 709.78...).
@@ -90,90 +90,132 @@ impl Vp {
     }
 
     /// The closed-form sigma^-1 of I10 for sigma >= 0 (see [`Schedule::sigma_inv`], which
-    /// also rejects negative and NaN input): 2 L / (sqrt(beta_min^2 + 2 beta_d L) + beta_min)
-    /// with L = ln(1 + sigma^2), free of cancellation and valid at beta_d = 0.
+    /// also rejects negative and NaN input), correctly rounded but for about 2^-95 relative:
+    /// t = 2 L / (sqrt(beta_min^2 + 2 beta_d L) + beta_min) with L = ln(1 + sigma^2), free of
+    /// cancellation and valid at beta_d = 0, evaluated in double-double.
     pub fn time_of_sigma(&self, sigma: f64) -> f64 {
-        let l = ln_1p_sq(sigma);
-        2.0 * l / (self.root(l) + self.beta_min)
+        let (t, e) = self.time_of_sigma_dd(sigma);
+        t.to_f64_scaled(e)
     }
 
-    /// sqrt(beta_min^2 + 2 beta_d L); where that sum is too small for full relative precision
-    /// (tiny betas), as hypot(beta_min, sqrt(2 beta_d) sqrt(L)), which cannot underflow.
-    fn root(&self, l: f64) -> f64 {
-        let sum = (2.0 * self.beta_d).mul_add(l, self.beta_min * self.beta_min);
-        if sum >= f64::MIN_POSITIVE / f64::EPSILON {
-            sum.sqrt()
+    /// sigma^-1(sigma) = t 2^e in double-double. With lambda = sqrt(L) and rho = beta_min /
+    /// lambda the root is t = 2 lambda / (sqrt(rho^2 + 2 beta_d) + rho), whose parts neither
+    /// overflow nor underflow for any float64 sigma; where rho > 2^500 it is lambda^2 /
+    /// beta_min to 2^-1000, returned scaled (lambda = m 2^k, t = (m^2 / beta_min) 2^2k) so
+    /// that a subnormal t and (M - 1) t keep every bit.
+    pub(crate) fn time_of_sigma_dd(&self, sigma: f64) -> (Dd, i32) {
+        if sigma == 0.0 || sigma.is_infinite() {
+            return (Dd::from_f64(sigma), 0);
+        }
+        let lambda = sqrt_ln_1p_sq(sigma);
+        let rho = Dd::from_f64(self.beta_min).div(lambda);
+        if rho.hi > SQUARE_SAFE {
+            let (_, k) = frexp1(lambda.hi);
+            let m = lambda.ldexp(-k);
+            return (m.mul(m).div_f64(self.beta_min), 2 * k);
+        }
+        let root = rho.mul(rho).add_f64(2.0 * self.beta_d).sqrt();
+        (lambda.ldexp(1).div(root.add(rho)), 0)
+    }
+
+    /// The exponent x = beta_d t^2 / 2 + beta_min t for any scalar (its derivative beta(t) =
+    /// beta_d t + beta_min rounded twice), and the residual r = x(t) - x~ of its float64 real
+    /// part x~, from double-double. e^x evaluated at x~ is off by the factor e^r, an error
+    /// that x amplifies (r is about x u) and that the derivative by automatic differentiation
+    /// inherits; multiplying by 1 + r corrects value and derivative alike.
+    fn exponent<D: Scalar>(&self, t: D) -> (D, f64) {
+        let x = t * t * (self.beta_d * 0.5) + t * self.beta_min;
+        let r = self
+            .exponent_dd(Dd::from_f64(t.re()))
+            .add_f64(-x.re())
+            .to_f64();
+        (x, r)
+    }
+
+    /// The exponent x(t) = beta_d t^2 / 2 + beta_min t = t (beta_min + beta_d t / 2), in
+    /// double-double for a double-double t.
+    fn exponent_dd(&self, t: Dd) -> Dd {
+        t.mul_f64(self.beta_d * 0.5).add_f64(self.beta_min).mul(t)
+    }
+
+    /// sigma(t) = sqrt(e^x - 1) for a double-double t (used by the VP time steps, whose exact
+    /// t_i are not float64s), within about 2^-100 of the exact value before the one rounding.
+    pub(crate) fn sigma_at_dd(&self, t: Dd) -> f64 {
+        let x = self.exponent_dd(t);
+        if x.hi > EXPM1_LIMIT {
+            // sqrt(e^x - 1) = e^(x/2) sqrt(1 - e^-x), without overflow of e^x.
+            let tail = x.neg().exp_m1().neg().sqrt();
+            x.ldexp(-1).exp().mul(tail).to_f64()
         } else {
-            self.beta_min.hypot((2.0 * self.beta_d).sqrt() * l.sqrt())
+            x.exp_m1().sqrt().to_f64()
         }
     }
+}
 
-    /// The exponent x(t) = beta_d t^2 / 2 + beta_min t = t (beta_min + beta_d t / 2), as a
-    /// double-double, so that exp(x) - 1 keeps every bit for small t.
-    fn exponent_dd(&self, t: f64) -> Dd {
-        let half_bd_t = Dd::mul_f64s(self.beta_d * 0.5, t);
-        half_bd_t.add(Dd::from_f64(self.beta_min)).mul_f64(t)
+/// sqrt(ln(1 + sigma^2)) in double-double, for 0 < sigma < inf: ln(1 + sigma^2) = sigma^2 to
+/// 2^-1000 below 2^-500 and 2 ln(sigma) to 2^-1000 above 2^500.
+fn sqrt_ln_1p_sq(sigma: f64) -> Dd {
+    if sigma < SQUARE_SAFE.recip() {
+        Dd::from_f64(sigma)
+    } else if sigma > SQUARE_SAFE {
+        Dd::from_f64(sigma).ln().ldexp(1).sqrt()
+    } else {
+        Dd::sq(sigma).ln_1p().sqrt()
     }
 }
 
 /// ln(1 + sigma^2) without overflow of sigma^2 and without loss for small sigma.
 pub(crate) fn ln_1p_sq(sigma: f64) -> f64 {
-    if sigma > 1e150 {
-        2.0 * sigma.ln() + (sigma * sigma).recip().ln_1p()
-    } else {
-        let sq = Dd::mul_f64s(sigma, sigma);
-        sq.hi.ln_1p() + sq.lo / (1.0 + sq.hi)
-    }
+    let lambda = sqrt_ln_1p_sq(sigma);
+    lambda.mul(lambda).to_f64()
 }
 
 impl Schedule for Vp {
-    /// sigma(t) = sqrt(e^x - 1), x = beta_d t^2 / 2 + beta_min t (I10).
+    /// sigma(t) = sqrt(e^x - 1), x = beta_d t^2 / 2 + beta_min t (I10), with the residual r of
+    /// x's real part ([`Vp::exponent`]): e^x = e^x~ (1 + r).
     fn sigma<D: Scalar>(&self, t: D) -> D {
-        let x = t * (t * (self.beta_d * 0.5) + self.beta_min);
+        let (x, r) = self.exponent(t);
         if x.re() > EXPM1_LIMIT {
-            (x * 0.5).exp() * (-(-x).exp_m1()).sqrt()
+            // sqrt(e^x - 1) = e^(x/2) sqrt(1 - e^-x), without overflow of e^x.
+            (x * 0.5).exp() * (1.0 + 0.5 * r) * (-(-x).exp_m1()).sqrt()
         } else {
-            sqrt_ad(x.exp_m1())
+            sqrt_ad(x.exp_m1() + x.exp() * r)
         }
     }
 
-    /// s(t) = exp(-x/2) = 1 / sqrt(sigma(t)^2 + 1) (I10).
+    /// s(t) = exp(-x/2) = 1 / sqrt(sigma(t)^2 + 1) (I10), with e^(-x/2) = e^(-x~/2) (1 - r/2).
     fn scale<D: Scalar>(&self, t: D) -> D {
-        let x = t * (t * (self.beta_d * 0.5) + self.beta_min);
-        (x * -0.5).exp()
+        let (x, r) = self.exponent(t);
+        (x * -0.5).exp() * (1.0 - 0.5 * r)
     }
 
     fn t_range(&self) -> (f64, f64) {
         (0.0, 1.0)
     }
 
-    /// sigma(t) with the exponent in double-double: expm1(hi + lo) = expm1(hi) + e^hi lo.
+    /// sigma(t) evaluated in double-double and rounded once (I10).
     fn sigma_at(&self, t: f64) -> f64 {
-        let x = self.exponent_dd(t);
-        if x.hi > EXPM1_LIMIT {
-            (x.hi * 0.5).exp() * (1.0 + 0.5 * x.lo) * (-(-x.hi).exp_m1()).sqrt()
-        } else {
-            let em = x.hi.exp_m1();
-            em.mul_add(x.lo, em + x.lo).sqrt()
-        }
+        self.sigma_at_dd(Dd::from_f64(t))
     }
 
-    /// s(t) = exp(-x/2) with x in double-double: e^(-hi/2) (1 - lo/2).
+    /// s(t) = exp(-x/2) evaluated in double-double and rounded once (I10).
     fn scale_at(&self, t: f64) -> f64 {
-        let x = self.exponent_dd(t);
-        let e = (-0.5 * x.hi).exp();
-        e.mul_add(-0.5 * x.lo, e)
+        self.exponent_dd(Dd::from_f64(t))
+            .ldexp(-1)
+            .neg()
+            .exp()
+            .to_f64()
     }
 
     /// sigma^-1(sigma) = (sqrt(beta_min^2 + 2 beta_d ln(sigma^2 + 1)) - beta_min) / beta_d (I10),
-    /// rationalised as in [`Vp::time_of_sigma`], which has no cancellation and stays valid at
-    /// beta_d = 0.
+    /// rationalised to 2 L / (sqrt(beta_min^2 + 2 beta_d L) + beta_min), L = ln(1 + sigma^2),
+    /// which has no cancellation and stays valid at beta_d = 0 (see [`Vp::time_of_sigma`]).
     fn sigma_inv(&self, sigma: f64) -> Result<f64> {
-        if sigma.is_nan() || sigma < 0.0 {
+        if !(sigma >= 0.0 && sigma.is_finite()) {
             return Err(Error::SigmaOutOfSchedule {
                 sigma,
                 min: 0.0,
-                max: f64::INFINITY,
+                max: f64::MAX,
             });
         }
         Ok(self.time_of_sigma(sigma))
@@ -226,8 +268,7 @@ impl<S: Schedule> Schedule for VpScaled<S> {
     }
 
     fn scale_at(&self, t: f64) -> f64 {
-        let s = self.inner.sigma_at(t);
-        1.0 / s.hypot(1.0)
+        recip_hypot_1(self.inner.sigma_at(t))
     }
 
     fn sigma_inv(&self, sigma: f64) -> Result<f64> {

@@ -166,3 +166,29 @@ fn i14_counts_beyond_the_limits_are_errors() {
     let e = Discretization::iddpm(IddpmTable::paper(), j0).unwrap_err();
     assert!(matches!(e, Error::OutOfRange { name: "j0", .. }), "{e:?}");
 }
+
+/// I14, EDM: a rho so small that sigma_max^(1/rho) is not a normal float64 is an error, not a
+/// panic (found: sigma_max = 1.8e127, rho = 4e-310 hit an assertion in double-double ln);
+/// where the root is representable, the steps are valid.
+#[test]
+fn i14_edm_rho_too_small_for_float64_is_an_error() {
+    use elucidated::steps::Discretization;
+    let cases = [
+        (5e-324, 1.786003464917567e127, 4.0200826018489e-310),
+        (0.002, 80.0, 1e-3),
+        (0.002, 0.5, 1e-4),
+        (0.002, 80.0, 0.01),
+        (0.002, 80.0, 7.0),
+    ];
+    for (sigma_min, sigma_max, rho) in cases {
+        match Discretization::edm(sigma_min, sigma_max, rho) {
+            Ok(d) => {
+                let s = d.sigmas(5).unwrap();
+                assert!(s.windows(2).all(|w| w[0] > w[1]), "{s:?}");
+            }
+            Err(e) => assert!(matches!(e, Error::OutOfRange { name: "rho", .. }), "{e:?}"),
+        }
+    }
+    assert!(Discretization::edm(0.002, 80.0, 1e-3).is_err());
+    assert!(Discretization::edm(0.002, 80.0, 0.01).is_ok());
+}

@@ -31,8 +31,6 @@ impl Coefficients {
         let sigma_dual = schedule.sigma(td);
         let scale_dual = schedule.scale(td);
         let (sigma, scale) = (schedule.sigma_at(t), schedule.scale_at(t));
-        // d(sigma^2)/dt = 2 sigma sigma', with the accurate sigma.
-        let sigma_sq_dot = 2.0 * sigma * sigma_dual.eps;
         Coefficients {
             t,
             sigma,
@@ -40,13 +38,26 @@ impl Coefficients {
             sigma_dot: sigma_dual.eps,
             scale_dot: scale_dual.eps,
             f: scale_dual.eps / scale_dual.re,
-            g: scale * sigma_sq_dot.max(0.0).sqrt(),
+            g: scale * sqrt_two_product(sigma, sigma_dual.eps),
         }
     }
 
     /// The probability-flow ODE at this time (I07).
     pub fn ode(&self) -> OdeCoefficients {
         OdeCoefficients::from_coefficients(self)
+    }
+}
+
+/// sqrt(2 sigma sigma') = sqrt(d sigma^2 / dt) (I02), also where the product overflows or
+/// loses precision to underflow: there as sqrt(2) sqrt(sigma) sqrt(sigma'). A negative factor
+/// (rounding at a flat point) counts as 0.
+fn sqrt_two_product(sigma: f64, sigma_dot: f64) -> f64 {
+    let (a, b) = (sigma.max(0.0), sigma_dot.max(0.0));
+    let p = 2.0 * a * b;
+    if (f64::MIN_POSITIVE / f64::EPSILON..=f64::MAX).contains(&p) {
+        p.sqrt()
+    } else {
+        std::f64::consts::SQRT_2 * a.sqrt() * b.sqrt()
     }
 }
 

@@ -9,12 +9,27 @@ use crate::dd::Dd;
 use crate::error::{Error, Result, in_range, positive, sigma_range};
 use crate::schedule::{IddpmTable, Schedule, Vp};
 
+/// Largest |ln sigma_max| / rho for which the EDM root sigma_max^(1/rho) = e^(ln sigma_max / rho)
+/// stays a normal float64 (e^-708 to e^709).
+const EDM_ROOT_EXPONENT_LIMIT: f64 = 700.0;
+
+/// Largest number of steps N accepted (8 MiB of steps; the paper uses at most a few thousand).
+pub const MAX_STEPS: usize = 1 << 20;
+
 fn check_count(n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::CountTooSmall {
             name: "N",
             value: 0,
             min: 1,
+        });
+    }
+    if n > MAX_STEPS {
+        return Err(Error::OutOfRange {
+            name: "N",
+            value: n as f64,
+            min: 1.0,
+            max: MAX_STEPS as f64,
         });
     }
     Ok(())
@@ -109,7 +124,7 @@ impl Discretization {
     pub fn iddpm(table: IddpmTable, selection: IddpmSelection) -> Result<Self> {
         match selection {
             IddpmSelection::Paper { j0 } => {
-                if j0 + 1 >= table.m() {
+                if j0 >= table.m() - 1 {
                     return Err(Error::OutOfRange {
                         name: "j0",
                         value: j0 as f64,
@@ -128,10 +143,20 @@ impl Discretization {
         Ok(Discretization::Iddpm { table, selection })
     }
 
-    /// EDM steps between `sigma_min` and `sigma_max` with exponent `rho > 0`.
+    /// EDM steps between `sigma_min` and `sigma_max` with exponent `rho > 0`, large enough
+    /// that sigma_max^(1/rho) is a normal float64 (|ln sigma_max| / rho <= 700).
     pub fn edm(sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Self> {
         sigma_range(sigma_min, sigma_max)?;
         positive("rho", rho)?;
+        let smallest = sigma_max.ln().abs() / EDM_ROOT_EXPONENT_LIMIT;
+        if rho < smallest {
+            return Err(Error::OutOfRange {
+                name: "rho",
+                value: rho,
+                min: smallest,
+                max: f64::INFINITY,
+            });
+        }
         Ok(Discretization::Edm {
             sigma_min,
             sigma_max,
@@ -153,7 +178,8 @@ impl Discretization {
         }
     }
 
-    /// The noise levels sigma_0 > ... > sigma_{N-1} > sigma_N = 0 for `n >= 1` steps.
+    /// The noise levels sigma_0 > ... > sigma_{N-1} > sigma_N = 0 for `1 <= n <= MAX_STEPS`
+    /// steps.
     pub fn sigmas(&self, n: usize) -> Result<Vec<f64>> {
         check_count(n)?;
         let steps = match self {

@@ -11,7 +11,8 @@ if ! python3 -c "import numpy" 2>/dev/null; then
 fi
 
 if [ -z "${EDM:-}" ]; then
-  cargo build --release --quiet --bin edm
+  # The golden vectors need only the core and the CLI: skip the candle backend here.
+  cargo build --release --quiet --no-default-features --features cli --bin edm
   EDM="${CARGO_TARGET_DIR:-target}/release/edm"
 fi
 

@@ -21,8 +21,11 @@ impl IddpmTable {
     pub const DEFAULT_C2: f64 = 0.008;
     /// Default M = 1000 (I12).
     pub const DEFAULT_M: usize = 1000;
+    /// Largest M accepted (a table of 8 MiB; the paper uses 1000).
+    pub const MAX_M: usize = 1 << 20;
 
-    /// Builds the table for `c1` in (0, 1], `c2 >= 0` and `m >= 2` entries above u_M = 0.
+    /// Builds the table for `c1` in (0, 1], `c2 >= 0` and `2 <= m <= MAX_M` entries above
+    /// u_M = 0; an error where float64 cannot hold an entry (C1 so small that u_0 overflows).
     pub fn new(c1: f64, c2: f64, m: usize) -> Result<Self> {
         positive("C1", c1)?;
         in_range("C1", c1, 0.0, 1.0)?;
@@ -38,6 +41,14 @@ impl IddpmTable {
                 name: "M",
                 value: m,
                 min: 2,
+            });
+        }
+        if m > Self::MAX_M {
+            return Err(Error::OutOfRange {
+                name: "M",
+                value: m as f64,
+                min: 2.0,
+                max: Self::MAX_M as f64,
             });
         }
         let u = u_table(c1, c2, m);

@@ -6,13 +6,15 @@
 //! one definition (see [`crate::sde`]). A user schedule gets every derived coefficient for free.
 //!
 //! Built in: [`Vp`] (I10), [`Ve`] (I11), [`Iddpm`] (I12), [`Edm`] (I13), the VP scaling of any
-//! sigma(t) ([`VpScaled`]), and the checked wrapper for user schedules ([`Checked`]).
+//! sigma(t) ([`VpScaled`]), the checked wrapper for user schedules ([`Checked`]), and user
+//! schedules given as a table of knots ([`KnotSchedule`]).
 
 mod checked;
 mod edm;
 mod iddpm;
 mod invert;
 mod kind;
+mod knots;
 mod ve;
 mod vp;
 
@@ -21,6 +23,7 @@ pub use edm::Edm;
 pub use iddpm::{Iddpm, IddpmTable};
 pub use invert::invert_sigma;
 pub use kind::ScheduleKind;
+pub use knots::KnotSchedule;
 pub use ve::Ve;
 pub use vp::{Vp, VpScaled};
 
@@ -31,6 +34,19 @@ use num_dual::DualNum;
 /// `f64` for automatic differentiation.
 pub trait Scalar: DualNum<Primitive = f64> + Copy {}
 impl<T: DualNum<Primitive = f64> + Copy> Scalar for T {}
+
+/// sqrt(x) for a dual number whose value may be subnormal: num-dual forms the derivative of
+/// sqrt as sqrt(x) / x / 2, and 1/x overflows below 1/f64::MAX. Scaling x by 2^104 first (and
+/// the root back by 2^-52) is exact and keeps every derivative order finite where it is.
+pub(crate) fn sqrt_ad<D: Scalar>(x: D) -> D {
+    const UP: f64 = 20282409603651670423947251286016.0; // 2^104
+    const DOWN: f64 = 2.220446049250313e-16; // 2^-52
+    if x.re() < f64::MIN_POSITIVE {
+        (x * UP).sqrt() * DOWN
+    } else {
+        x.sqrt()
+    }
+}
 
 /// A diffusion schedule: noise level sigma(t) >= 0 and scale s(t) > 0 (EDM, Eq. 4 and Table 1).
 ///

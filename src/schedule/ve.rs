@@ -1,6 +1,6 @@
 //! The variance-exploding schedule (I11; EDM Table 1, "VE" column; Song et al. 2021).
 
-use super::{Scalar, Schedule};
+use super::{Scalar, Schedule, sqrt_ad};
 use crate::error::{Error, Result};
 
 /// VE: s(t) = 1, sigma(t) = sqrt(t) (I11). Defined for all t >= 0.
@@ -17,7 +17,7 @@ impl Ve {
 impl Schedule for Ve {
     /// sigma(t) = sqrt(t) (I11).
     fn sigma<D: Scalar>(&self, t: D) -> D {
-        t.sqrt()
+        sqrt_ad(t)
     }
 
     /// s(t) = 1 (I11).

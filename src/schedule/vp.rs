@@ -1,14 +1,16 @@
 //! The variance-preserving schedule (I10; EDM Table 1, "VP" column; Song et al. 2021).
 
-use super::{Scalar, Schedule};
+use super::{Scalar, Schedule, sqrt_ad};
 use crate::dd::{Dd, SQUARE_SAFE, frexp1, recip_hypot_1};
 use crate::error::{Error, Result, finite, positive};
 
 /// Above this exponent `expm1(x)` overflows (ln(f64::MAX) = 709.78...).
 const EXPM1_LIMIT: f64 = 709.0;
 
-/// Largest exponent for which sigma(t) = sqrt(e^x - 1) ~ e^(x/2) is still a finite float64.
-const SIGMA_EXPONENT_LIMIT: f64 = 1419.0;
+/// Largest ln(d sigma^2/dt) = x(t) + ln x'(t) at t = 1 that `Vp::new` accepts: sigma^2 = e^x - 1
+/// has the derivative x' e^x, which automatic differentiation forms on the way to sigma', f and g,
+/// and e^709 x' stays below f64::MAX with a margin for rounding.
+const DERIVATIVE_EXPONENT_LIMIT: f64 = 709.0;
 
 /// VP: beta(t) = beta_min + beta_d t, sigma(t) = sqrt(exp(beta_d t^2/2 + beta_min t) - 1),
 /// s(t) = 1 / sqrt(sigma(t)^2 + 1) (I10). Defined on t in [0, 1].
@@ -29,7 +31,8 @@ impl Vp {
     pub const DEFAULT_EPS_T: f64 = 1e-5;
 
     /// A VP schedule with slope `beta_d >= 0` and intercept `beta_min >= 0`, not both zero, and
-    /// with sigma(1) finite in float64 (beta_d / 2 + beta_min <= 1419).
+    /// with d sigma^2/dt = beta(t) e^x(t) finite in float64 on [0, 1] (beta_d / 2 + beta_min +
+    /// ln(beta_d + beta_min) <= 709), so that sigma, s and every derived coefficient are.
     pub fn new(beta_d: f64, beta_min: f64) -> Result<Self> {
         for (name, v) in [("beta_d", beta_d), ("beta_min", beta_min)] {
             finite(name, v)?;
@@ -38,13 +41,13 @@ impl Vp {
             }
         }
         positive("beta_d + beta_min", beta_d + beta_min)?;
-        let x1 = beta_d * 0.5 + beta_min;
-        if x1 > SIGMA_EXPONENT_LIMIT {
+        let exponent = beta_d * 0.5 + beta_min + (beta_d + beta_min).ln();
+        if exponent > DERIVATIVE_EXPONENT_LIMIT {
             return Err(Error::OutOfRange {
-                name: "beta_d / 2 + beta_min",
-                value: x1,
-                min: 0.0,
-                max: SIGMA_EXPONENT_LIMIT,
+                name: "beta_d / 2 + beta_min + ln(beta_d + beta_min)",
+                value: exponent,
+                min: f64::NEG_INFINITY,
+                max: DERIVATIVE_EXPONENT_LIMIT,
             });
         }
         Ok(Vp { beta_d, beta_min })
@@ -176,7 +179,7 @@ impl Schedule for Vp {
             // sqrt(e^x - 1) = e^(x/2) sqrt(1 - e^-x), without overflow of e^x.
             (x * 0.5).exp() * (1.0 + 0.5 * r) * (-(-x).exp_m1()).sqrt()
         } else {
-            (x.exp_m1() + x.exp() * r).sqrt()
+            sqrt_ad(x.exp_m1() + x.exp() * r)
         }
     }
 

@@ -36,16 +36,16 @@ pub struct CoefficientsArgs {
     out: Option<PathBuf>,
 }
 
-/// Parses a list of floats separated by commas or white space.
-fn parse_times(text: &str) -> Result<Vec<f64>, Error> {
+/// Parses a list of floats separated by commas or white space; `what` names their source.
+fn parse_times(what: &str, text: &str) -> Result<Vec<f64>, Error> {
     let times = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
-        .map(|s| parse_float("--t", s))
+        .map(|s| parse_float(what, s))
         .collect::<Result<Vec<f64>, Error>>()?;
     if times.is_empty() {
         return Err(Error::Parse {
-            what: "--t".to_owned(),
+            what: what.to_owned(),
             detail: "no times given".to_owned(),
         });
     }
@@ -54,13 +54,13 @@ fn parse_times(text: &str) -> Result<Vec<f64>, Error> {
 
 fn times(args: &CoefficientsArgs) -> Result<Vec<f64>, Error> {
     match (&args.t, &args.t_file) {
-        (Some(list), None) => parse_times(list),
+        (Some(list), None) => parse_times("--t", list),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
                 path: path.display().to_string(),
                 detail: e.to_string(),
             })?;
-            parse_times(&text)
+            parse_times(&format!("--t-file {}", path.display()), &text)
         }
         _ => Err(Error::Parse {
             what: "arguments".to_owned(),

@@ -227,7 +227,7 @@ pub(crate) fn group_norm_fused(
     silu: bool,
 ) -> Result<Tensor> {
     let dims = x.dims();
-    if dims.len() < 2 || groups == 0 || dims[1] % groups != 0 {
+    if dims.len() < 2 || groups == 0 || !dims[1].is_multiple_of(groups) {
         candle_core::bail!("group_norm: {groups} groups do not divide the shape {dims:?}");
     }
     if gamma.dims() != [dims[1]] || beta.dims() != [dims[1]] {

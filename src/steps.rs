@@ -9,9 +9,10 @@ use crate::dd::Dd;
 use crate::error::{Error, Result, in_range, positive, sigma_range};
 use crate::schedule::{IddpmTable, Schedule, Vp};
 
-/// Largest |ln sigma_max| / rho for which the EDM root sigma_max^(1/rho) = e^(ln sigma_max / rho)
-/// stays a normal float64 (e^-708 to e^709).
-const EDM_ROOT_EXPONENT_LIMIT: f64 = 700.0;
+/// Largest |ln(sigma_min / sigma_max)| / rho accepted: the exponent of the EDM ratio
+/// q = (sigma_min / sigma_max)^(1/rho) must stay a finite double-double (q itself may underflow
+/// to 0, which the steps handle), with ample margin below f64::MAX.
+const EDM_RATIO_EXPONENT_LIMIT: f64 = 1e300;
 
 /// Largest number of steps N accepted (8 MiB of steps; the paper uses at most a few thousand).
 pub const MAX_STEPS: usize = 1 << 20;
@@ -144,11 +145,12 @@ impl Discretization {
     }
 
     /// EDM steps between `sigma_min` and `sigma_max` with exponent `rho > 0`, large enough
-    /// that sigma_max^(1/rho) is a normal float64 (|ln sigma_max| / rho <= 700).
+    /// that the exponent ln(sigma_min / sigma_max) / rho of the step ratio is finite
+    /// (|ln(sigma_min / sigma_max)| / rho <= 1e300).
     pub fn edm(sigma_min: f64, sigma_max: f64, rho: f64) -> Result<Self> {
         sigma_range(sigma_min, sigma_max)?;
         positive("rho", rho)?;
-        let smallest = sigma_max.ln().abs() / EDM_ROOT_EXPONENT_LIMIT;
+        let smallest = (sigma_max.ln() - sigma_min.ln()) / EDM_RATIO_EXPONENT_LIMIT;
         if rho < smallest {
             return Err(Error::OutOfRange {
                 name: "rho",

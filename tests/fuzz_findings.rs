@@ -167,28 +167,36 @@ fn i14_counts_beyond_the_limits_are_errors() {
     assert!(matches!(e, Error::OutOfRange { name: "j0", .. }), "{e:?}");
 }
 
-/// I14, EDM: a rho so small that sigma_max^(1/rho) is not a normal float64 is an error, not a
+/// I14, EDM: a rho so small that ln(sigma_min / sigma_max) / rho overflows is an error, not a
 /// panic (found: sigma_max = 1.8e127, rho = 4e-310 hit an assertion in double-double ln);
-/// where the root is representable, the steps are valid.
+/// where that exponent is finite, the steps are valid.
 #[test]
 fn i14_edm_rho_too_small_for_float64_is_an_error() {
     use elucidated::steps::Discretization;
     let cases = [
         (5e-324, 1.786003464917567e127, 4.0200826018489e-310),
         (0.002, 80.0, 1e-3),
+        (0.002, 80.0, 1.1e-299),
+        (1e-300, 1e300, 1.4e-297),
         (0.002, 0.5, 1e-4),
         (0.002, 80.0, 0.01),
         (0.002, 80.0, 7.0),
     ];
     for (sigma_min, sigma_max, rho) in cases {
         match Discretization::edm(sigma_min, sigma_max, rho) {
-            Ok(d) => {
-                let s = d.sigmas(5).unwrap();
-                assert!(s.windows(2).all(|w| w[0] > w[1]), "{s:?}");
-            }
+            // Accepted: strictly decreasing finite steps, or the typed error for steps that
+            // coincide in float64 (sigma_max (1 - r)^rho rounds to sigma_max for rho ~ 1e-299).
+            Ok(d) => match d.sigmas(5) {
+                Ok(s) => assert!(s.windows(2).all(|w| w[0] > w[1]), "{s:?}"),
+                Err(e) => assert!(matches!(e, Error::NotDecreasing { .. }), "{e:?}"),
+            },
             Err(e) => assert!(matches!(e, Error::OutOfRange { name: "rho", .. }), "{e:?}"),
         }
     }
-    assert!(Discretization::edm(0.002, 80.0, 1e-3).is_err());
+    // The exponent ln(sigma_min / sigma_max) / rho overflows: a typed error.
+    assert!(Discretization::edm(5e-324, 1.786003464917567e127, 4.0200826018489e-310).is_err());
+    // A tiny but representable rho: the ratio (sigma_min / sigma_max)^(1/rho) underflows to 0
+    // and the steps sigma_max (1 - r)^rho are still finite and strictly decreasing.
+    assert!(Discretization::edm(0.002, 80.0, 1e-3).is_ok());
     assert!(Discretization::edm(0.002, 80.0, 0.01).is_ok());
 }

@@ -11,13 +11,17 @@ pub mod dhariwal_unet;
 mod error;
 pub mod layers;
 pub mod ops;
+pub mod precond;
 pub mod song_unet;
+pub mod state;
 
 use candle_core::{Result, Tensor};
 
 pub use dhariwal_unet::{DhariwalUNet, DhariwalUNetConfig};
 pub use error::NnError;
+pub use precond::{CoefficientTensors, NETWORK_DTYPE, Preconditioned};
 pub use song_unet::{SongUNet, SongUNetConfig};
+pub use state::NetDenoiser;
 
 /// A raw EDM network `F(x_in, c_noise, class_labels)`, without preconditioning.
 pub trait Network {

@@ -95,13 +95,49 @@ pub fn load(
     device: &Device,
 ) -> Result<HashMap<String, Tensor>> {
     let path = path.as_ref();
-    let p = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let st =
-        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| NnError::CorruptCheckpoint {
-            path: p.clone(),
+    load_bytes(&bytes, &path.display().to_string(), spec, dtype, device)
+}
+
+fn deserialize<'a>(bytes: &'a [u8], source: &str) -> Result<safetensors::SafeTensors<'a>> {
+    safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+        NnError::CorruptCheckpoint {
+            path: source.to_owned(),
+            detail: e.to_string(),
+        }
+        .into()
+    })
+}
+
+/// The string metadata of the safetensors file `bytes` (empty if it has none); `source` names
+/// the file in errors.
+///
+/// # Errors
+///
+/// [`NnError::CorruptCheckpoint`] if `bytes` are not safetensors.
+pub fn read_metadata(bytes: &[u8], source: &str) -> Result<HashMap<String, String>> {
+    let (_, meta) =
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| NnError::CorruptCheckpoint {
+            path: source.to_owned(),
             detail: e.to_string(),
         })?;
+    Ok(meta.metadata().clone().unwrap_or_default())
+}
+
+/// [`load`] from the bytes of a safetensors file; `source` names it in errors.
+///
+/// # Errors
+///
+/// As [`load`], without the I/O error.
+pub fn load_bytes(
+    bytes: &[u8],
+    source: &str,
+    spec: &TensorSpec,
+    dtype: DType,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>> {
+    let p = source.to_owned();
+    let st = deserialize(bytes, source)?;
     let mut names: Vec<&str> = st.names();
     names.sort_unstable();
     if let Some(extra) = names.iter().find(|n| !spec.contains_key(**n)) {
@@ -145,9 +181,22 @@ pub fn load(
 /// Writes `tensors` to `path` as safetensors, atomically: the bytes go to a temporary file in
 /// the same directory, which is then renamed over `path`.
 pub fn save(path: impl AsRef<Path>, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    save_with_metadata(path, tensors, None)
+}
+
+/// [`save`] with string metadata in the file's header.
+///
+/// # Errors
+///
+/// As [`save`].
+pub fn save_with_metadata(
+    path: impl AsRef<Path>,
+    tensors: &HashMap<String, Tensor>,
+    metadata: Option<HashMap<String, String>>,
+) -> Result<()> {
     let path = path.as_ref();
     let sorted: BTreeMap<&str, &Tensor> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let bytes = safetensors::serialize(sorted, None).map_err(|e| NnError::Candle {
+    let bytes = safetensors::serialize(sorted, metadata).map_err(|e| NnError::Candle {
         what: format!("serialising {}", path.display()),
         detail: e.to_string(),
     })?;

@@ -9,11 +9,14 @@
 pub mod checkpoint;
 pub mod dhariwal_unet;
 mod error;
+pub mod init;
 pub mod layers;
+pub mod model;
 pub mod ops;
 pub mod precond;
 pub mod song_unet;
 pub mod state;
+pub mod train;
 
 use candle_core::{Result, Tensor};
 

@@ -33,7 +33,7 @@
 
 mod check;
 mod coefficients;
-mod json;
+pub(crate) mod json;
 mod params;
 mod report;
 mod runs;

@@ -8,6 +8,8 @@ mod coefficients;
 mod oracle;
 mod output;
 mod steps;
+#[cfg(feature = "candle")]
+mod train;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,9 @@ enum Command {
     Oracle(oracle::OracleArgs),
     /// Golden vectors for ports: `export` the reference, `check` a port's answers.
     Vectors(vectors::VectorsArgs),
+    /// Trains a class-conditional SongUNet on the embedded digits with the EDM loss.
+    #[cfg(feature = "candle")]
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +49,8 @@ fn main() -> ExitCode {
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
         Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Vectors(args) => vectors::run(args),
+        #[cfg(feature = "candle")]
+        Command::Train(args) => train::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

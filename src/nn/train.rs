@@ -410,7 +410,18 @@ impl Trainer {
     ///
     /// A failing candle op.
     pub fn peek_loss(&mut self) -> Result<f64> {
-        let loss = self.loss(self.step)?;
+        self.loss_of_batch(self.step)
+    }
+
+    /// The loss of step `step`'s batch (its digits, sigmas, label dropout and noise) under the
+    /// current weights, without updating anything: the same batch before and after training
+    /// measures progress without sampling noise.
+    ///
+    /// # Errors
+    ///
+    /// A failing candle op.
+    pub fn loss_of_batch(&mut self, step: u64) -> Result<f64> {
+        let loss = self.loss(step)?;
         candle("loss", loss.to_scalar::<f32>()).map(f64::from)
     }
 

@@ -14,6 +14,7 @@ pub mod layers;
 pub mod model;
 pub mod ops;
 pub mod precond;
+pub mod sample;
 pub mod song_unet;
 pub mod state;
 pub mod train;

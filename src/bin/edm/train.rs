@@ -70,8 +70,8 @@ pub struct TrainArgs {
     /// SongUNet's num_blocks per resolution.
     #[arg(long, default_value_t = 1)]
     blocks: usize,
-    /// Resolutions with self-attention, comma-separated (empty for none).
-    #[arg(long, default_value = "8", value_delimiter = ',')]
+    /// Resolutions with self-attention, comma-separated (`--attn` alone for none).
+    #[arg(long, default_value = "8", value_delimiter = ',', num_args = 0..)]
     attn: Vec<usize>,
     /// Train without class labels.
     #[arg(long)]

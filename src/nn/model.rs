@@ -258,6 +258,10 @@ impl ModelSpec {
     }
 }
 
+/// The model file of the digits model trained by `edm train` with its defaults (EMA weights;
+/// `assets/models/README.md` records its training run).
+pub static EMBEDDED_DIGITS: &[u8] = include_bytes!("../../assets/models/digits-edm.safetensors");
+
 /// A preconditioned SongUNet denoiser, with the description it was built from.
 pub struct Model {
     spec: ModelSpec,
@@ -285,6 +289,15 @@ impl Model {
             spec,
             denoiser: Preconditioned::new(net, precond),
         })
+    }
+
+    /// The embedded digits model ([`EMBEDDED_DIGITS`]).
+    ///
+    /// # Errors
+    ///
+    /// A failing op on `device`.
+    pub fn embedded(device: &Device) -> Result<Self> {
+        Self::from_bytes(EMBEDDED_DIGITS, "embedded digits model", device)
     }
 
     /// Reads a model file.

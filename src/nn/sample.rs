@@ -6,9 +6,11 @@ use candle_core::{DType, Device, Tensor};
 use super::model::Model;
 use super::precond::candle;
 use super::state::NetDenoiser;
-use crate::denoiser::Guided;
+use crate::denoiser::{Denoiser, Guided};
 use crate::error::{Error, Result};
-use crate::sampler::{AnySampler, generate};
+use crate::sampler::{AnySampler, SamplerKind, generate};
+use crate::schedule::Edm;
+use crate::steps::Discretization;
 
 /// What to generate: one sample per seed, optionally of a given class each.
 #[derive(Debug, Clone, Copy)]
@@ -44,8 +46,37 @@ fn one_hot(classes: &[usize], label_dim: usize, device: &Device) -> Result<Tenso
     )
 }
 
+/// `kind` with `steps` steps of EDM's discretisation (sigma_min, sigma_max, rho) on EDM's
+/// schedule s = 1, sigma = t (I13, I14), the setting of EDM's image generation.
+///
+/// # Errors
+///
+/// Invalid discretisation parameters or a zero step count.
+pub fn edm_sampler(
+    kind: SamplerKind,
+    steps: usize,
+    [sigma_min, sigma_max, rho]: [f64; 3],
+) -> Result<AnySampler> {
+    let times = Discretization::edm(sigma_min, sigma_max, rho)?.times_for(steps, &Edm)?;
+    kind.build(&Edm, &times)
+}
+
+/// A denoiser that calls `tick` before each evaluation (progress reporting).
+struct Counted<'a, D> {
+    inner: D,
+    tick: &'a dyn Fn(),
+}
+
+impl<D: Denoiser<Tensor>> Denoiser<Tensor> for Counted<'_, D> {
+    fn denoise(&self, x: &Tensor, sigma: f64) -> Result<Tensor> {
+        (self.tick)();
+        self.inner.denoise(x, sigma)
+    }
+}
+
 /// Generates `request.seeds.len()` images `(N, C, H, W)` in float64 with `sampler` (its time
-/// steps fixed when it was built), calling `on_batch(done)` after each batch.
+/// steps fixed when it was built), calling `on_eval()` before each evaluation of the denoiser
+/// (one per batch and NFE; the guided denoiser counts once).
 ///
 /// # Errors
 ///
@@ -56,7 +87,7 @@ pub fn sample_images(
     sampler: &AnySampler,
     request: Request<'_>,
     device: &Device,
-    mut on_batch: impl FnMut(usize),
+    on_eval: &dyn Fn(),
 ) -> Result<Tensor> {
     crate::error::finite("guidance", request.guidance)?;
     crate::error::positive("batch", request.batch as f64)?;
@@ -96,13 +127,21 @@ pub fn sample_images(
             Some(l) if request.guidance != 1.0 => {
                 let zeros = candle("zero labels", l.zeros_like())?;
                 let uncond = NetDenoiser::new(model.denoiser(), Some(zeros));
-                let guided = Guided::new(uncond, cond, request.guidance)?;
+                let guided = Counted {
+                    inner: Guided::new(uncond, cond, request.guidance)?,
+                    tick: on_eval,
+                };
                 generate(sampler, &guided, &template, seeds)?
             }
-            _ => generate(sampler, &cond, &template, seeds)?,
+            _ => {
+                let counted = Counted {
+                    inner: cond,
+                    tick: on_eval,
+                };
+                generate(sampler, &counted, &template, seeds)?
+            }
         };
         parts.push(x);
-        on_batch(end);
     }
     candle("joining batches", Tensor::cat(&parts, 0))
 }

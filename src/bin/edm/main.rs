@@ -5,6 +5,8 @@
 //! writes and reads the golden-vector documents for ports.
 
 mod coefficients;
+#[cfg(feature = "candle")]
+mod generate;
 mod oracle;
 mod output;
 mod steps;
@@ -34,6 +36,9 @@ enum Command {
     Oracle(oracle::OracleArgs),
     /// Golden vectors for ports: `export` the reference, `check` a port's answers.
     Vectors(vectors::VectorsArgs),
+    /// Generates images from a model file (by default the embedded digits model).
+    #[cfg(feature = "candle")]
+    Generate(generate::GenerateArgs),
     /// Trains a class-conditional SongUNet on the embedded digits with the EDM loss.
     #[cfg(feature = "candle")]
     Train(train::TrainArgs),
@@ -49,6 +54,8 @@ fn main() -> ExitCode {
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
         Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Vectors(args) => vectors::run(args),
+        #[cfg(feature = "candle")]
+        Command::Generate(args) => generate::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]
         Command::Train(args) => train::run(args).map(|()| ExitCode::SUCCESS),
     };

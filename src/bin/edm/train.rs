@@ -210,7 +210,10 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
         if trainer.step() % args.checkpoint_every == 0 || trainer.step() == args.steps {
             checkpoint(&trainer, &args.out, &rows)?;
             if bar.is_hidden() {
-                eprintln!("step {} loss {mean:.4} ({per_step:.2} s/step)", trainer.step());
+                eprintln!(
+                    "step {} loss {mean:.4} ({per_step:.2} s/step)",
+                    trainer.step()
+                );
             }
         }
     }

@@ -15,6 +15,9 @@ use candle_core::{
 };
 use rayon::prelude::*;
 
+/// Largest column matrix built at once (below glibc's largest mmap threshold, 32 MiB).
+const COLUMN_CHUNK_BYTES: usize = 16 << 20;
+
 /// Geometry of one convolution: input size, kernel size, stride and zero padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Geometry {
@@ -44,6 +47,24 @@ impl Geometry {
 
     fn col_shape(&self) -> Shape {
         (self.batch, self.col_rows(), self.out_h() * self.out_w()).into()
+    }
+
+    /// The same geometry for a batch of `batch` images.
+    fn with_batch(&self, batch: usize) -> Self {
+        Self { batch, ..*self }
+    }
+
+    /// The batch split into `(start, len)` chunks whose column matrix stays under
+    /// [`COLUMN_CHUNK_BYTES`] (at least one image each): small enough that the allocator
+    /// reuses the buffer from chunk to chunk instead of mapping fresh zeroed pages from the
+    /// kernel each time (which cost a third of a training step).
+    fn chunks(&self, elem_bytes: usize) -> impl Iterator<Item = (usize, usize)> + use<> {
+        let per_image = self.col_rows() * self.out_h() * self.out_w() * elem_bytes;
+        let len = (COLUMN_CHUNK_BYTES / per_image.max(1)).max(1);
+        let batch = self.batch;
+        (0..batch)
+            .step_by(len)
+            .map(move |s| (s, len.min(batch - s)))
     }
 
     fn image_shape(&self) -> Shape {
@@ -209,9 +230,16 @@ impl Conv {
 
     fn forward<T: WithDType>(&self, x: &[T], w: &[T]) -> Result<CpuStorage> {
         let (g, dev) = (&self.0, &Device::Cpu);
-        let cols = Tensor::from_vec(im2col(x, g), g.col_shape(), dev)?;
         let w = Tensor::from_slice(w, (self.1, g.col_rows()), dev)?;
-        let y = self.product(&w, &cols)?;
+        let plane_in = g.channels * g.height * g.width;
+        let mut parts = Vec::new();
+        for (start, len) in g.chunks(std::mem::size_of::<T>()) {
+            let gc = g.with_batch(len);
+            let x = &x[start * plane_in..(start + len) * plane_in];
+            let cols = Tensor::from_vec(im2col(x, &gc), gc.col_shape(), dev)?;
+            parts.push(Conv(gc, self.1).product(&w, &cols)?);
+        }
+        let y = Tensor::cat(&parts, 0)?;
         let (storage, _) = y.storage_and_layout();
         match &*storage {
             Storage::Cpu(s) => Ok(s.clone()),
@@ -256,11 +284,25 @@ impl CustomOp2 for Conv {
         let grad = grad
             .contiguous()?
             .reshape((g.batch, o, g.out_h() * g.out_w()))?;
-        let cols = x.apply_op1_no_bwd(&Im2Col(*g))?;
-        let dw = grad.matmul(&cols.t()?)?.sum(0)?.reshape(w.shape())?;
         let wt = w.reshape((o, g.col_rows()))?.t()?;
-        let dcols = wt.broadcast_as((g.batch, g.col_rows(), o))?.matmul(&grad)?;
-        let dx = dcols.apply_op1_no_bwd(&Col2Im(*g))?;
+        let (mut dw, mut dx) = (None::<Tensor>, Vec::new());
+        for (start, len) in g.chunks(x.dtype().size_in_bytes()) {
+            let gc = g.with_batch(len);
+            let grad = grad.narrow(0, start, len)?;
+            let cols = x.narrow(0, start, len)?.apply_op1_no_bwd(&Im2Col(gc))?;
+            let part = grad.matmul(&cols.t()?)?.sum(0)?;
+            dw = Some(match dw {
+                Some(acc) => (acc + part)?,
+                None => part,
+            });
+            let dcols = wt.broadcast_as((len, g.col_rows(), o))?.matmul(&grad)?;
+            dx.push(dcols.apply_op1_no_bwd(&Col2Im(gc))?);
+        }
+        let dw = match dw {
+            Some(dw) => dw.reshape(w.shape())?,
+            None => w.zeros_like()?,
+        };
+        let dx = Tensor::cat(&dx, 0)?;
         Ok((Some(dx), Some(dw)))
     }
 }

@@ -6,6 +6,7 @@
 //! initialisations follow NVlabs/edm `training/networks.py`, so that converted checkpoints load
 //! unchanged.
 
+pub mod adam;
 pub mod checkpoint;
 pub mod dhariwal_unet;
 mod error;

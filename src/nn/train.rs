@@ -18,6 +18,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor, Var};
 use serde_json::{Value, json};
 
+use super::adam::Adam;
 use super::checkpoint::{TensorSpec, load_bytes, read_metadata, save_with_metadata};
 use super::init::{seeded_var_builder, splitmix64};
 use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY};
@@ -186,8 +187,7 @@ pub struct Trainer {
     names: Vec<String>,
     vars: Vec<Var>,
     ema: Vec<Tensor>,
-    adam_m: Vec<Tensor>,
-    adam_v: Vec<Tensor>,
+    adam: Adam,
     step: u64,
     images: Tensor,
     labels: Vec<u8>,
@@ -221,24 +221,13 @@ impl Trainer {
             .map_err(|_| invalid("poisoned variable map"))?
             .clone();
         let (names, vars): (Vec<String>, Vec<Var>) = vars.into_iter().unzip();
-        let zeros = |v: &Var| candle("Adam moments", v.as_tensor().zeros_like());
-        let adam_m = vars.iter().map(zeros).collect::<Result<Vec<_>>>()?;
-        let adam_v = vars.iter().map(zeros).collect::<Result<Vec<_>>>()?;
+        let adam = Adam::new(config.adam, &vars)?;
         let ema = vars
             .iter()
             .map(|v| candle("EMA", v.as_tensor().copy()))
             .collect::<Result<Vec<_>>>()?;
         Self::assemble(
-            config,
-            net,
-            names,
-            vars,
-            ema,
-            [adam_m, adam_v],
-            0,
-            data,
-            indices,
-            device,
+            config, net, names, vars, ema, adam, 0, data, indices, device,
         )
     }
 
@@ -249,7 +238,7 @@ impl Trainer {
         names: Vec<String>,
         vars: Vec<Var>,
         ema: Vec<Tensor>,
-        [adam_m, adam_v]: [Vec<Tensor>; 2],
+        adam: Adam,
         step: u64,
         data: &Mnist,
         indices: &[usize],
@@ -290,8 +279,7 @@ impl Trainer {
             names,
             vars,
             ema,
-            adam_m,
-            adam_v,
+            adam,
             step,
             images,
             labels,
@@ -441,41 +429,7 @@ impl Trainer {
         let c = &self.config;
         let b = c.batch as f64;
         let lr = c.lr * ((self.images_seen() + b) / c.lr_rampup_images.max(1e-300)).min(1.0);
-        let [beta1, beta2, eps] = c.adam;
-        let t = (step + 1) as i32;
-        let (bc1, bc2) = (1.0 - beta1.powi(t), 1.0 - beta2.powi(t));
-        let mut updates = Vec::with_capacity(self.vars.len());
-        for (i, var) in self.vars.iter().enumerate() {
-            let Some(g) = grads.get(var.as_tensor()) else {
-                updates.push(None);
-                continue;
-            };
-            let r = candle(
-                "Adam update",
-                (|| {
-                    let m = ((&self.adam_m[i] * beta1)? + (g * (1.0 - beta1))?)?;
-                    let v = ((&self.adam_v[i] * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
-                    let denom = ((&v / bc2)?.sqrt()? + eps)?;
-                    let delta = ((&m / bc1)? / denom)?;
-                    let finite = delta.abs()?.max_all()?.to_scalar::<f32>()?.is_finite();
-                    Ok((m, v, (var.as_tensor() - (delta * lr)?)?, finite))
-                })(),
-            )?;
-            if !r.3 {
-                return Err(Error::NotFinite {
-                    name: "Adam update",
-                    value: f64::NAN,
-                });
-            }
-            updates.push(Some(r));
-        }
-        for (i, u) in updates.into_iter().enumerate() {
-            if let Some((m, v, p, _)) = u {
-                candle("Adam update", self.vars[i].set(&p))?;
-                self.adam_m[i] = m;
-                self.adam_v[i] = v;
-            }
-        }
+        self.adam.update(&self.vars, &grads, lr, step + 1)?;
         self.step += 1;
         self.update_ema()?;
         Ok(StepReport {
@@ -543,7 +497,7 @@ impl Trainer {
         let raw: Vec<Tensor> = self.vars.iter().map(|v| v.as_tensor().clone()).collect();
         for (prefix, list) in PREFIXES
             .iter()
-            .zip([&raw, &self.ema, &self.adam_m, &self.adam_v])
+            .zip([&raw, &self.ema, &self.adam.m, &self.adam.v])
         {
             self.named(prefix, list, &mut tensors);
         }
@@ -606,22 +560,18 @@ impl Trainer {
             .cloned()
             .zip(vars.iter().map(|v| v.as_tensor().clone()))
             .collect();
+        let adam = Adam {
+            params: config.adam,
+            m,
+            v,
+        };
         let vb = candle_nn::VarBuilder::from_tensors(by_name, DType::F32, device);
         let net = candle(
             "building the network",
             SongUNet::new(vb, config.model.network.clone()),
         )?;
         Self::assemble(
-            config,
-            net,
-            names,
-            vars,
-            ema,
-            [m, v],
-            step,
-            data,
-            indices,
-            device,
+            config, net, names, vars, ema, adam, step, data, indices, device,
         )
     }
 }

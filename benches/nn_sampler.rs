@@ -30,15 +30,7 @@ fn reps() -> usize {
 }
 
 fn small_model() -> Model {
-    let network = SongUNetConfig {
-        label_dim: CLASSES,
-        model_channels: 32,
-        channel_mult: vec![1, 2, 2],
-        num_blocks: 1,
-        attn_resolutions: vec![8],
-        dropout: 0.0,
-        ..SongUNetConfig::new(PADDED_SIDE, 1, 1)
-    };
+    let network = SongUNetConfig::digits();
     let (vb, vars) = seeded_var_builder(1, NETWORK_DTYPE, &Device::Cpu);
     SongUNet::new(vb, network.clone()).expect("network");
     let tensors = vars

@@ -21,14 +21,8 @@ const BATCH: usize = 64;
 
 fn network(ops: OpImpl) -> (Preconditioned<SongUNet, EdmPrecond>, usize) {
     let config = SongUNetConfig {
-        label_dim: CLASSES,
-        model_channels: 32,
-        channel_mult: vec![1, 2, 2],
-        num_blocks: 1,
-        attn_resolutions: vec![8],
-        dropout: 0.0,
         ops,
-        ..SongUNetConfig::new(PADDED_SIDE, 1, 1)
+        ..SongUNetConfig::digits()
     };
     // Same seed: both variants start from identical weights.
     let (vb, vars) = seeded_var_builder(0, NETWORK_DTYPE, &Device::Cpu);

@@ -118,6 +118,21 @@ impl SongUNetConfig {
         }
     }
 
+    /// The class-conditional digits network of `edm train` (32x32, one channel, 10 labels,
+    /// model_channels 32, channel_mult 1,2,2, one block per resolution, attention at 8x8, no
+    /// dropout: 1,259,745 parameters).
+    pub fn digits() -> Self {
+        Self {
+            label_dim: 10,
+            model_channels: 32,
+            channel_mult: vec![1, 2, 2],
+            num_blocks: 1,
+            attn_resolutions: vec![8],
+            dropout: 0.0,
+            ..Self::new(32, 1, 1)
+        }
+    }
+
     /// NCSN++ as in NVlabs's `train.py --arch=ncsnpp` (CIFAR-10 settings as
     /// [`Self::ddpmpp_cifar10`]).
     pub fn ncsnpp_cifar10() -> Self {

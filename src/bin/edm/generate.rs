@@ -4,16 +4,14 @@
 //! Sample k depends on its seed only (latent and every later noise draw come from the seed's
 //! stream), so the images are bitwise the same for any `--batch` on a given device.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use candle_core::Device;
 use clap::Args;
 use elucidated::Error;
-use elucidated::io::write_atomic;
 use elucidated::nn::model::Model;
 use elucidated::nn::sample::{Request, edm_sampler, sample_images, to_u8};
 use elucidated::sampler::{Churn, SamplerKind};
-use image::ImageEncoder;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `edm generate`.
@@ -136,27 +134,6 @@ pub fn sampler_kind(name: &str, churn: &[f64], eta: Option<f64>) -> Result<Sampl
     })
 }
 
-/// Encodes `pixels` (`h x w x channels`, 8-bit) as PNG and writes it atomically.
-pub fn write_png(
-    path: &Path,
-    pixels: &[u8],
-    (w, h, c): (usize, usize, usize),
-) -> Result<(), Error> {
-    let colour = if c == 1 {
-        image::ExtendedColorType::L8
-    } else {
-        image::ExtendedColorType::Rgb8
-    };
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(pixels, w as u32, h as u32, colour)
-        .map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-    write_atomic(path, &png)
-}
-
 /// Tiles images (`n x res x res x c`) into a grid: `order[r][j]` is the image in row r,
 /// column j (rows may be short).
 fn grid(pixels: &[u8], res: usize, c: usize, order: &[Vec<usize>]) -> (Vec<u8>, usize, usize) {
@@ -229,7 +206,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
             .collect(),
     };
     let (grid_pixels, w, h) = grid(&pixels, res, c, &order);
-    write_png(&args.out, &grid_pixels, (w, h, c))?;
+    crate::png::write(&args.out, &grid_pixels, (w, h, c))?;
     if let Some(dir) = &args.per_seed {
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
             path: dir.display().to_string(),
@@ -238,7 +215,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
         let tile = res * res * c;
         for (k, seed) in seeds.iter().enumerate() {
             let path = dir.join(format!("{seed:06}.png"));
-            write_png(&path, &pixels[k * tile..(k + 1) * tile], (res, res, c))?;
+            crate::png::write(&path, &pixels[k * tile..(k + 1) * tile], (res, res, c))?;
         }
     }
     eprintln!(

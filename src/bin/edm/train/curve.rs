@@ -4,38 +4,20 @@
 use std::path::Path;
 
 use elucidated::Error;
-use elucidated::io::write_atomic;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
-static FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSansMono.ttf");
 const SIZE: (u32, u32) = (720, 420);
 const WINDOW: usize = 100;
 
-fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
-}
-
 /// Writes the curve of `rows` (step, loss, learning rate) to `path`.
 pub fn png(path: &Path, rows: &[(u64, f64, f64)]) -> Result<(), Error> {
-    register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| plot_error(path, "the embedded font is invalid"))?;
-    let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    draw(&mut pixels, rows).map_err(|e| plot_error(path, e))?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&pixels, SIZE.0, SIZE.1, image::ExtendedColorType::Rgb8)
-        .map_err(|e| plot_error(path, e))?;
-    write_atomic(path, &png)
+    crate::png::figure(path, SIZE, |root| draw(root, rows))
 }
 
-use image::ImageEncoder;
-
-fn draw(pixels: &mut [u8], rows: &[(u64, f64, f64)]) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::with_buffer(pixels, SIZE).into_drawing_area();
+fn draw(
+    root: &crate::png::Area<'_>,
+    rows: &[(u64, f64, f64)],
+) -> Result<(), Box<dyn std::error::Error>> {
     root.fill(&WHITE)?;
     let pts: Vec<(f64, f64)> = rows
         .iter()
@@ -60,7 +42,7 @@ fn draw(pixels: &mut [u8], rows: &[(u64, f64, f64)]) -> Result<(), Box<dyn std::
     } else {
         (0.01, 10.0)
     };
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption("EDM training loss per dimension", ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(36)
@@ -89,6 +71,5 @@ fn draw(pixels: &mut [u8], rows: &[(u64, f64, f64)]) -> Result<(), Box<dyn std::
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }

@@ -11,6 +11,8 @@
 #![deny(missing_docs)]
 
 pub mod analytic;
+#[cfg(feature = "candle")]
+pub mod classifier;
 pub mod conversions;
 pub mod data;
 pub(crate) mod dd;
@@ -18,6 +20,7 @@ pub mod ddpm;
 pub mod denoiser;
 pub mod error;
 pub mod io;
+pub mod metrics;
 #[cfg(feature = "candle")]
 pub mod nn;
 pub mod noise;

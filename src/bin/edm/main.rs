@@ -4,11 +4,17 @@
 //! parses back to the same float64 (Rust's shortest round-trip representation); `edm vectors`
 //! writes and reads the golden-vector documents for ports.
 
+#[cfg(feature = "candle")]
+mod classifier;
 mod coefficients;
+#[cfg(feature = "candle")]
+mod evaluate;
 #[cfg(feature = "candle")]
 mod generate;
 mod oracle;
 mod output;
+#[cfg(feature = "candle")]
+mod png;
 mod steps;
 #[cfg(feature = "candle")]
 mod train;
@@ -36,6 +42,12 @@ enum Command {
     Oracle(oracle::OracleArgs),
     /// Golden vectors for ports: `export` the reference, `check` a port's answers.
     Vectors(vectors::VectorsArgs),
+    /// Trains the digit classifier used by `edm evaluate`.
+    #[cfg(feature = "candle")]
+    Classifier(classifier::ClassifierArgs),
+    /// Scores generated digits with the classifier over sampler x NFE x guidance.
+    #[cfg(feature = "candle")]
+    Evaluate(evaluate::EvaluateArgs),
     /// Generates images from a model file (by default the embedded digits model).
     #[cfg(feature = "candle")]
     Generate(generate::GenerateArgs),
@@ -54,6 +66,10 @@ fn main() -> ExitCode {
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
         Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Vectors(args) => vectors::run(args),
+        #[cfg(feature = "candle")]
+        Command::Classifier(args) => classifier::run(args).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "candle")]
+        Command::Evaluate(args) => evaluate::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]
         Command::Generate(args) => generate::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]

@@ -1,0 +1,65 @@
+//! `edm classifier`: trains the digit classifier of `edm evaluate` on the training split and
+//! reports its accuracy on the held-out split.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use elucidated::Error;
+use elucidated::classifier::{ClassifierConfig, digits_tensor, train_classifier};
+use elucidated::data::mnist::Mnist;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Arguments of `edm classifier`.
+#[derive(Debug, Args)]
+pub struct ClassifierArgs {
+    /// Passes over the 9,000 training digits.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Seed of the weights, the data order and the translations.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to write the classifier (safetensors).
+    #[arg(long, default_value = "assets/models/classifier.safetensors")]
+    out: PathBuf,
+}
+
+/// Runs `edm classifier`.
+pub fn run(args: &ClassifierArgs) -> Result<(), Error> {
+    let data = Mnist::embedded()?;
+    let (train, held_out) = data.split();
+    let config = ClassifierConfig {
+        epochs: args.epochs,
+        seed: args.seed,
+        ..ClassifierConfig::default()
+    };
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps, loss {msg} [{elapsed_precise}]")
+            .map_err(|e| Error::Parse {
+                what: "progress template".to_owned(),
+                detail: e.to_string(),
+            })?,
+    );
+    let start = Instant::now();
+    let classifier = train_classifier(&config, &data, &train, |step, steps, loss| {
+        bar.set_length(steps as u64);
+        bar.set_position(step as u64);
+        bar.set_message(format!("{loss:.4}"));
+    })?;
+    bar.finish_and_clear();
+    let predicted = classifier.predict(&digits_tensor(&data, &held_out)?)?;
+    let hits = held_out
+        .iter()
+        .zip(&predicted)
+        .filter(|&(&i, &p)| data.label(i).map(usize::from).ok() == Some(p))
+        .count();
+    classifier.save(&args.out)?;
+    eprintln!(
+        "held-out accuracy {:.2}% ({hits}/{}); trained in {:.0} s; written to {}",
+        100.0 * hits as f64 / held_out.len() as f64,
+        held_out.len(),
+        start.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,5 +1,5 @@
-//! The loss curve of `edm train`: the loss of every step (light) and its running mean over 100
-//! steps (dark), on a log scale, written atomically.
+//! The loss curve of `edm train`: the loss of every step (light) and its centred running mean
+//! over 100 steps (dark), on a log scale, written atomically.
 
 use std::path::Path;
 
@@ -28,7 +28,7 @@ fn draw(
         .windows(WINDOW.min(pts.len()).max(1))
         .map(|w| {
             (
-                w[w.len() - 1].0,
+                w[w.len() / 2].0,
                 w.iter().map(|p| p.1).sum::<f64>() / w.len() as f64,
             )
         })
@@ -63,7 +63,7 @@ fn draw(
             mean,
             RGBColor(31, 119, 180).stroke_width(2),
         ))?
-        .label(format!("mean of {WINDOW} steps"))
+        .label(format!("centred mean of {WINDOW} steps"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RGBColor(31, 119, 180)));
     chart
         .configure_series_labels()

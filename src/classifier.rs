@@ -22,6 +22,7 @@ use crate::nn::adam::Adam;
 use crate::nn::checkpoint::{TensorSpec, load_bytes, save, tensor_spec};
 use crate::nn::init::{seeded_var_builder, splitmix64};
 use crate::nn::ops::{OpImpl, conv2d};
+use crate::nn::precond::candle as c;
 use crate::noise::NoiseStream;
 
 /// Width of the feature layer.
@@ -42,10 +43,6 @@ const FLAT: usize = 128 * 4 * 4;
 fn uniform(fan_in: usize) -> Init {
     let b = 1.0 / (fan_in as f64).sqrt();
     Init::Uniform { lo: -b, up: b }
-}
-
-fn c<T>(what: &str, r: candle_core::Result<T>) -> Result<T> {
-    r.map_err(|e| crate::nn::NnError::candle(what, e).into())
 }
 
 /// The classifier network.
@@ -158,10 +155,7 @@ impl Classifier {
     /// An I/O error, or the errors of [`Classifier::from_bytes`].
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        let bytes = crate::io::read(path)?;
         Self::from_bytes(&bytes, &path.display().to_string(), device)
     }
 
@@ -306,9 +300,7 @@ pub fn train_classifier(
     for epoch in 0..config.epochs {
         let mut stream = NoiseStream::new(splitmix64(config.seed ^ splitmix64(epoch as u64)));
         let mut order = indices.to_vec();
-        for i in (1..order.len()).rev() {
-            order.swap(i, ((stream.uniform() * (i + 1) as f64) as usize).min(i));
-        }
+        stream.shuffle(&mut order);
         for batch in order.chunks(config.batch) {
             let mut pixels = data.padded_f32(batch)?;
             let span = 2 * config.max_shift + 1;

@@ -94,3 +94,11 @@ fn create_temporary(target: &Path) -> std::io::Result<(File, PathBuf)> {
     }
     Err(last)
 }
+
+/// The bytes of the file at `path`, or [`Error::Io`] naming it.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })
+}

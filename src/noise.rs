@@ -46,6 +46,14 @@ impl NoiseStream {
         r * c
     }
 
+    /// Shuffles `items` in place (Fisher–Yates, one uniform number per position from the end).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = ((self.uniform() * (i + 1) as f64) as usize).min(i);
+            items.swap(i, j);
+        }
+    }
+
     /// Fills `out` with standard normal numbers.
     pub fn fill_normal(&mut self, out: &mut [f64]) {
         for v in out {

@@ -307,10 +307,7 @@ impl Model {
     /// [`Error::Io`] if it cannot be read, the errors of [`Model::from_bytes`].
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        let bytes = crate::io::read(path)?;
         Self::from_bytes(&bytes, &path.display().to_string(), device)
     }
 

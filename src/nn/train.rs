@@ -320,10 +320,7 @@ impl Trainer {
         if self.epoch.as_ref().is_none_or(|(e, _)| *e != epoch) {
             let mut stream = NoiseStream::new(splitmix64(self.config.seed ^ splitmix64(!epoch)));
             let mut perm: Vec<usize> = (0..self.labels.len()).collect();
-            for i in (1..perm.len()).rev() {
-                let j = ((stream.uniform() * (i + 1) as f64) as usize).min(i);
-                perm.swap(i, j);
-            }
+            stream.shuffle(&mut perm);
             self.epoch = Some((epoch, perm));
         }
         self.epoch
@@ -522,10 +519,7 @@ impl Trainer {
     ) -> Result<Self> {
         let path = path.as_ref();
         let source = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: source.clone(),
-            detail: e.to_string(),
-        })?;
+        let bytes = crate::io::read(path)?;
         let meta = read_metadata(&bytes, &source)?;
         let entry = |key: &str| {
             meta.get(key).ok_or_else(|| NnError::CorruptCheckpoint {

@@ -3,8 +3,14 @@
 //! typed errors.
 #![cfg(all(feature = "cli", feature = "candle"))]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use candle_core::{Device, Tensor};
+use elucidated::nn::init::seeded_var_builder;
+use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
+use elucidated::nn::{NETWORK_DTYPE, SongUNet, SongUNetConfig};
 
 fn edm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edm"))
@@ -121,6 +127,74 @@ fn train_resume_generate_and_evaluate_a_tiny_model() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A tiny unconditional RGB model (16 x 16, seeded random weights) saved as a model file.
+fn tiny_rgb_model(dir: &Path) -> PathBuf {
+    let network = SongUNetConfig {
+        model_channels: 8,
+        channel_mult: vec![1, 2],
+        num_blocks: 1,
+        attn_resolutions: vec![],
+        dropout: 0.0,
+        ..SongUNetConfig::new(16, 3, 3)
+    };
+    let (vb, vars) = seeded_var_builder(7, NETWORK_DTYPE, &Device::Cpu);
+    SongUNet::new(vb, network.clone()).unwrap();
+    let tensors: HashMap<String, Tensor> = vars
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+        .collect();
+    let spec = ModelSpec {
+        network,
+        precond: PrecondSpec::paper("edm", 0.5).unwrap(),
+    };
+    let path = dir.join("rgb.safetensors");
+    Model::save(&path, &spec, &tensors).unwrap();
+    path
+}
+
+#[test]
+fn generate_from_a_model_file_with_each_discretization() {
+    let dir = temp("discretization");
+    let model = tiny_rgb_model(&dir);
+    let mut grids = Vec::new();
+    for disc in ["edm", "vp", "ve", "iddpm"] {
+        let grid = dir.join(format!("{disc}.png"));
+        ok(&edm(&[
+            "generate",
+            "--checkpoint",
+            s(&model),
+            "--seeds",
+            "0-4",
+            "--sampler",
+            "euler",
+            "--steps",
+            "2",
+            "--discretization",
+            disc,
+            "--class",
+            "3",
+            "--grid-cols",
+            "2",
+            "--out",
+            s(&grid),
+        ]));
+        let img = image::open(&grid).unwrap();
+        // The model is unconditional, so --class is ignored: five images in rows of two.
+        assert_eq!((img.width(), img.height()), (32, 48), "{disc}");
+        assert_eq!(img.color(), image::ColorType::Rgb8, "{disc}");
+        grids.push((disc, img.into_bytes()));
+    }
+    for (disc, pixels) in &grids[1..] {
+        assert_ne!(
+            pixels, &grids[0].1,
+            "--discretization {disc} made no difference"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn generate_rejects_bad_arguments_in_one_line() {
     let missing = std::env::temp_dir().join("edm-no-such-model.safetensors");
@@ -129,6 +203,16 @@ fn generate_rejects_bad_arguments_in_one_line() {
         vec!["generate", "--seeds", "x"],
         vec!["generate", "--sampler", "nonesuch"],
         vec!["generate", "--steps", "0"],
+        vec!["generate", "--batch", "0", "--seeds", "0"],
+        vec!["generate", "--discretization", "nonesuch"],
+        vec![
+            "generate",
+            "--discretization",
+            "iddpm",
+            "--iddpm-selection",
+            "x",
+        ],
+        vec!["generate", "--discretization", "vp", "--eps-s", "2"],
         vec!["generate", "--class", "10", "--seeds", "0"],
         vec!["generate", "--model", s(&missing)],
         #[cfg(not(feature = "cuda"))]

@@ -57,8 +57,26 @@ pub fn edm_sampler(
     steps: usize,
     [sigma_min, sigma_max, rho]: [f64; 3],
 ) -> Result<AnySampler> {
-    let times = Discretization::edm(sigma_min, sigma_max, rho)?.times_for(steps, &Edm)?;
-    kind.build(&Edm, &times)
+    sampler_for(
+        kind,
+        steps,
+        &Discretization::edm(sigma_min, sigma_max, rho)?,
+    )
+}
+
+/// `kind` with `steps` noise levels of `discretization` (I14) on EDM's schedule s = 1,
+/// sigma = t (I13): NVlabs's ablation sampler with `--schedule=linear --scaling=none`, which is
+/// how it combines a network with the VP, VE or iDDPM time steps.
+///
+/// # Errors
+///
+/// A zero or too large step count, or steps that are not strictly decreasing.
+pub fn sampler_for(
+    kind: SamplerKind,
+    steps: usize,
+    discretization: &Discretization,
+) -> Result<AnySampler> {
+    kind.build(&Edm, &discretization.times_for(steps, &Edm)?)
 }
 
 /// A denoiser that calls `tick` before each evaluation (progress reporting).

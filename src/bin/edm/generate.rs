@@ -10,15 +10,17 @@ use candle_core::Device;
 use clap::Args;
 use elucidated::Error;
 use elucidated::nn::model::Model;
-use elucidated::nn::sample::{Request, edm_sampler, sample_images, to_u8};
-use elucidated::sampler::{Churn, SamplerKind};
+use elucidated::nn::sample::{Request, sample_images, sampler_for, to_u8};
+use elucidated::sampler::{Churn, Sampler, SamplerKind};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::discretization::DiscretizationParams;
 
 /// Arguments of `edm generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Model file (safetensors written by `edm train`); default: the embedded digits model.
-    #[arg(long)]
+    #[arg(long, visible_alias = "checkpoint")]
     model: Option<PathBuf>,
     /// Seeds, NVlabs style: comma-separated numbers and ranges `a-b` (inclusive).
     #[arg(long, default_value = "0-79")]
@@ -32,18 +34,15 @@ pub struct GenerateArgs {
     /// Sampler: euler, heun, dpmpp2m, ddim, ancestral, stochastic (Algorithm 2), sde.
     #[arg(long, default_value = "heun")]
     sampler: String,
-    /// Steps N of EDM's discretisation (Heun: 2N - 1 network evaluations).
+    /// Steps N of the discretisation (Heun: 2N - 1 network evaluations).
     #[arg(long, default_value_t = 18)]
     steps: usize,
-    /// Smallest noise level of the discretisation.
-    #[arg(long, default_value_t = 0.002)]
-    sigma_min: f64,
-    /// Largest noise level of the discretisation.
-    #[arg(long, default_value_t = 80.0)]
-    sigma_max: f64,
-    /// Exponent rho of the discretisation.
-    #[arg(long, default_value_t = 7.0)]
-    rho: f64,
+    /// Time discretisation (I14): edm, vp, ve or iddpm; its noise levels are used on EDM's
+    /// schedule s = 1, sigma = t.
+    #[arg(long, default_value = "edm")]
+    discretization: String,
+    #[command(flatten)]
+    discretization_params: DiscretizationParams,
     /// Algorithm 2's S_churn, S_tmin, S_tmax, S_noise (with `--sampler stochastic`).
     #[arg(
         long,
@@ -65,7 +64,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value = "digits.png")]
     out: PathBuf,
     /// Columns of the grid when `--class` is given or the model is unconditional.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, visible_alias = "grid-cols", default_value_t = 8)]
     cols: usize,
     /// Also write one PNG per seed (`000042.png`) into this directory.
     #[arg(long)]
@@ -158,7 +157,8 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     let seeds = parse_seeds(&args.seeds)?;
     let device = device(&args.device)?;
     let kind = sampler_kind(&args.sampler, &args.churn, args.eta)?;
-    let sampler = edm_sampler(kind, args.steps, [args.sigma_min, args.sigma_max, args.rho])?;
+    let discretization = args.discretization_params.build(&args.discretization)?;
+    let sampler = sampler_for(kind, args.steps, &discretization)?;
     let model = match &args.model {
         Some(path) => Model::load(path, &device)?,
         None => Model::embedded(&device)?,
@@ -170,10 +170,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
             .map(|&s| args.class.unwrap_or((s % label_dim as u64) as usize))
             .collect()
     });
-    let nfe = match kind {
-        SamplerKind::Heun | SamplerKind::Stochastic(_) => 2 * args.steps - 1,
-        _ => args.steps,
-    };
+    let nfe = sampler.nfe();
     let batches = seeds.len().div_ceil(args.batch.max(1));
     let bar = ProgressBar::new((batches * nfe) as u64).with_style(
         ProgressStyle::with_template(

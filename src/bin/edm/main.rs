@@ -7,6 +7,7 @@
 #[cfg(feature = "candle")]
 mod classifier;
 mod coefficients;
+mod discretization;
 #[cfg(feature = "candle")]
 mod evaluate;
 #[cfg(feature = "candle")]

@@ -3,6 +3,7 @@
 //! samples that depend on their seed only.
 #![cfg(feature = "candle")]
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
@@ -16,7 +17,7 @@ use elucidated::nn::{CoefficientTensors, NETWORK_DTYPE, NetDenoiser, Network, Pr
 use elucidated::nn::{SongUNet, SongUNetConfig};
 use elucidated::noise::NoiseStream;
 use elucidated::precond::{PrecondKind, Preconditioner, VpPrecond};
-use elucidated::sampler::SamplerKind;
+use elucidated::sampler::{Sampler, SamplerKind};
 use elucidated::schedule::{Schedule, Vp};
 use elucidated::state::State;
 use elucidated::tolerance::{ULP_FEW, ulp_distance};
@@ -247,6 +248,33 @@ fn samples_are_bitwise_independent_of_the_batch_size() {
             assert_eq!(run(4, guidance), whole, "{kind:?}, w = {guidance}, batch 4");
             assert_eq!(run(1, guidance), whole, "{kind:?}, w = {guidance}, batch 1");
         }
+    }
+}
+
+#[test]
+fn progress_ticks_once_per_batch_and_evaluation() {
+    let model = tiny_model(PrecondSpec::paper("edm", 0.9).unwrap());
+    let seeds: Vec<u64> = (0..5).collect();
+    let classes: Vec<usize> = vec![0, 1, 2, 3, 4];
+    for (kind, guidance) in [
+        (SamplerKind::Heun, 1.0),
+        (SamplerKind::Heun, 2.0),
+        (SamplerKind::Euler, 0.0),
+    ] {
+        let sampler = edm_sampler(kind, 3, [0.002, 80.0, 7.0]).unwrap();
+        let ticks = Cell::new(0);
+        let request = Request {
+            seeds: &seeds,
+            classes: Some(&classes),
+            guidance,
+            batch: 2,
+        };
+        sample_images(&model, &sampler, request, &Device::Cpu, &|| {
+            ticks.set(ticks.get() + 1)
+        })
+        .unwrap();
+        // Batches of 2, 2 and 1; a guided evaluation counts once.
+        assert_eq!(ticks.get(), 3 * sampler.nfe(), "{kind:?}, w = {guidance}");
     }
 }
 

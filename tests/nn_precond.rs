@@ -13,10 +13,10 @@ use elucidated::denoiser::{Denoiser, Guided};
 use elucidated::nn::init::seeded_var_builder;
 use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
 use elucidated::nn::sample::{Request, edm_sampler, sample_images};
-use elucidated::nn::{CoefficientTensors, NETWORK_DTYPE, NetDenoiser, Network, Preconditioned};
+use elucidated::nn::{CoefficientTensors, NETWORK_DTYPE, NetDenoiser, Network};
 use elucidated::nn::{SongUNet, SongUNetConfig};
 use elucidated::noise::NoiseStream;
-use elucidated::precond::{PrecondKind, Preconditioner, VpPrecond};
+use elucidated::precond::{Preconditioner, VpPrecond};
 use elucidated::sampler::{Sampler, SamplerKind};
 use elucidated::schedule::{Schedule, Vp};
 use elucidated::state::State;
@@ -34,22 +34,29 @@ fn tiny_config() -> SongUNetConfig {
     }
 }
 
-/// A tiny class-conditional model with seeded random weights (the output layer is not near
-/// zero, so F matters).
-fn tiny_model(precond: PrecondSpec) -> Model {
+/// The weights of a tiny class-conditional network: seeded random values spread over
+/// (-1, 1), so that no layer is near zero and F matters.
+fn tiny_weights() -> HashMap<String, Tensor> {
     let (vb, vars) = seeded_var_builder(3, NETWORK_DTYPE, &Device::Cpu);
     SongUNet::new(vb, tiny_config()).unwrap();
-    let tensors: HashMap<String, Tensor> = vars
-        .lock()
+    vars.lock()
         .unwrap()
         .iter()
         .map(|(n, v)| (n.clone(), (v.as_tensor() * 1e4).unwrap().tanh().unwrap()))
-        .collect();
+        .collect()
+}
+
+fn model_with(precond: PrecondSpec, tensors: HashMap<String, Tensor>) -> Model {
     let spec = ModelSpec {
         network: tiny_config(),
         precond,
     };
     Model::from_tensors(spec, tensors, &Device::Cpu).unwrap()
+}
+
+/// A tiny class-conditional model with the weights of [`tiny_weights`].
+fn tiny_model(precond: PrecondSpec) -> Model {
+    model_with(precond, tiny_weights())
 }
 
 fn values(t: &Tensor) -> Vec<f64> {
@@ -157,16 +164,43 @@ fn i16_preconditioned_network_composes_table1() {
 }
 
 #[test]
-fn i16_zero_network_denoises_by_the_skip_connection() {
-    let vb = candle_nn::VarBuilder::zeros(NETWORK_DTYPE, &Device::Cpu);
-    let net = SongUNet::new(vb, tiny_config()).unwrap();
-    let precond = PrecondKind::Edm(elucidated::precond::EdmPrecond::new(0.5).unwrap());
-    let d = Preconditioned::new(net, precond.clone());
+fn i16_zero_output_layer_denoises_by_the_skip_connection() {
+    // NVlabs initialises the output convolution with weights of scale 1e-5, not zero; zeroing
+    // it (and nothing else) makes F = 0 exactly, whatever the rest of the network computes.
+    let mut tensors = tiny_weights();
+    let output = format!("dec.{PADDED_SIDE}x{PADDED_SIDE}_aux_conv.");
+    let mut zeroed = 0;
+    for (name, t) in tensors.iter_mut() {
+        if name.starts_with(&output) {
+            *t = t.zeros_like().unwrap();
+            zeroed += 1;
+        }
+    }
+    assert_eq!(zeroed, 2, "the output convolution's weight and bias");
     let x = noise(3, 20);
-    for sigma in [0.002, 0.5, 80.0] {
-        let got = d.denoise(&x, sigma, Some(&one_hot(&[0, 1, 2]))).unwrap();
-        let want = x.affine(precond.c_skip(sigma), 0.0).unwrap();
-        assert_eq!(bits(&got), bits(&want), "sigma = {sigma}");
+    let labels = one_hot(&[0, 1, 2]);
+    let intact = tiny_model(PrecondSpec::paper("vp", 0.5).unwrap());
+    assert_ne!(
+        bits(&intact.denoiser().denoise(&x, 0.5, Some(&labels)).unwrap()),
+        bits(&x),
+        "with its output layer, the network must change D for this test to mean anything"
+    );
+    for name in ["edm", "vp", "ve", "iddpm"] {
+        let model = model_with(PrecondSpec::paper(name, 0.5).unwrap(), tensors.clone());
+        let d = model.denoiser();
+        for sigma in [0.002, 0.5, 80.0] {
+            let want = x.affine(d.precond().c_skip(sigma), 0.0).unwrap();
+            let got = d.denoise(&x, sigma, Some(&labels)).unwrap();
+            assert_eq!(bits(&got), bits(&want), "{name} at sigma = {sigma}");
+            let each = d
+                .denoise_each(&x, &[sigma; 3], Some(&labels), false)
+                .unwrap();
+            assert_eq!(
+                bits(&each),
+                bits(&want),
+                "{name} at sigma = {sigma} (per sample)"
+            );
+        }
     }
 }
 

@@ -48,7 +48,7 @@ fn lines(cells: &[Cell], value: fn(&Cell) -> f64) -> Lines {
                 .iter()
                 .filter(|c| c.sampler == s && c.guidance == w)
                 .map(|c| (c.nfe as f64, value(c)))
-                .filter(|p| p.1.is_finite() && p.1 > 0.0)
+                .filter(|p| p.1.is_finite())
                 .collect();
             (format!("{s} w={w}"), pts)
         })

@@ -9,13 +9,17 @@ use plotters::prelude::*;
 use super::Cell;
 
 const SIZE: (u32, u32) = (1000, 420);
-const COLOURS: [RGBColor; 6] = [
+const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// Writes the figure to `path`, atomically.
@@ -44,7 +48,7 @@ fn lines(cells: &[Cell], value: fn(&Cell) -> f64) -> Lines {
                 .iter()
                 .filter(|c| c.sampler == s && c.guidance == w)
                 .map(|c| (c.nfe as f64, value(c)))
-                .filter(|p| p.1.is_finite() && p.1 > 0.0)
+                .filter(|p| p.1.is_finite())
                 .collect();
             (format!("{s} w={w}"), pts)
         })
@@ -73,12 +77,12 @@ fn draw(root: &crate::png::Area<'_>, cells: &[Cell]) -> Result<(), Box<dyn std::
             .margin(10)
             .x_label_area_size(32)
             .y_label_area_size(56)
-            .build_cartesian_2d((3f64..x_hi).log_scale(), (lo..hi).log_scale())?;
+            .build_cartesian_2d((3f64..x_hi).log_scale(), lo..hi)?;
         chart
             .configure_mesh()
             .x_desc("NFE")
             .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.3}"))
+            .y_label_formatter(&|v| format!("{v:.1}"))
             .label_style(("sans-serif", 12))
             .draw()?;
         for (i, (label, pts)) in ls.into_iter().enumerate() {

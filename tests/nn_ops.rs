@@ -1,9 +1,9 @@
-//! The fast CPU convolution and fused group norm + SiLU against candle's stock ops (values and
-//! gradients, f32) and against central finite differences (f64).
+//! The fast CPU convolution, fused group norm + SiLU and nearest 2x upsampling against candle's
+//! stock ops (values and gradients, f32) and against central finite differences (f64).
 #![cfg(feature = "candle")]
 
 use candle_core::{DType, Device, Result, Tensor, Var};
-use elucidated::nn::ops::{OpImpl, conv2d, group_norm};
+use elucidated::nn::ops::{OpImpl, conv2d, group_norm, upsample_nearest2x};
 
 /// f32 sums of up to ~10^4 products taken in another order than candle's: the error is a few
 /// units of 2^-24 times sqrt(terms) relative to the largest magnitude, far below this bound.
@@ -163,6 +163,37 @@ fn conv2d_gradients_match_finite_differences_f64() -> Result<()> {
     Ok(())
 }
 
+/// 30 images of 16 channels at 32x32 with a 3x3 kernel: a column matrix of 144 x 1024 f32
+/// values (576 KiB) per image, so the 16 MiB column chunks of the CPU convolution hold 29 images
+/// and the batch takes two chunks (forward and backward).
+#[test]
+fn conv2d_over_several_column_chunks_matches_candle() -> Result<()> {
+    let ts = vec![
+        randn(&[30, 16, 32, 32], 70, DType::F32)?,
+        randn(&[8, 16, 3, 3], 71, DType::F32)?,
+        randn(&[8], 72, DType::F32)?,
+    ];
+    let f = |ops: OpImpl, t: &[Tensor]| conv(ops, t, 1, 1);
+    compare_with_stock(&ts, &f, "conv over two column chunks")
+}
+
+#[test]
+fn upsample_nearest2x_values_and_gradients_match_candle() -> Result<()> {
+    let ts = vec![randn(&[3, 4, 5, 6], 80, DType::F32)?];
+    let f = |ops: OpImpl, t: &[Tensor]| upsample_nearest2x(ops, &t[0]);
+    compare_with_stock(&ts, &f, "upsample")?;
+    let up = upsample_nearest2x(OpImpl::Auto, &ts[0])?;
+    assert_eq!(up.dims(), [3, 4, 10, 12]);
+    Ok(())
+}
+
+#[test]
+fn upsample_nearest2x_gradients_match_finite_differences_f64() -> Result<()> {
+    let ts = vec![randn(&[2, 3, 3, 4], 81, DType::F64)?];
+    let f = |t: &[Tensor]| upsample_nearest2x(OpImpl::Auto, &t[0]);
+    check_finite_differences(&ts, &f, "upsample")
+}
+
 /// (batch, channels, groups, size, silu).
 const NORM_CASES: [(usize, usize, usize, usize, bool); 4] = [
     (2, 8, 4, 5, true),
@@ -210,7 +241,11 @@ fn fast_ops_reject_bad_shapes() -> Result<()> {
     let x = randn(&[1, 3, 4, 4], 1, DType::F32)?;
     let w = randn(&[2, 4, 3, 3], 2, DType::F32)?;
     assert!(conv2d(OpImpl::Auto, &x, &w, None, 1, 1).is_err());
+    let w3 = randn(&[2, 3, 3, 3], 4, DType::F32)?;
+    let bad_bias = randn(&[3], 5, DType::F32)?;
+    assert!(conv2d(OpImpl::Auto, &x, &w3, Some(&bad_bias), 1, 1).is_err());
     let g = randn(&[3], 3, DType::F32)?;
     assert!(group_norm(OpImpl::Auto, &x, &g, &g, 2, 1e-5, true).is_err());
+    assert!(upsample_nearest2x(OpImpl::Auto, &g).is_err());
     Ok(())
 }

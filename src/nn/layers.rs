@@ -156,12 +156,7 @@ impl Filter {
     fn up(&self, ops: OpImpl, x: &Tensor, pad: usize) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         if self.box2() && pad == 0 {
-            // Nearest-neighbour upsampling as a broadcast: its backward is a sum, while that of
-            // candle's `upsample_nearest2d` is a grouped convolution.
-            return x
-                .reshape((n, c, h, 1, w, 1))?
-                .broadcast_as((n, c, h, 2, w, 2))?
-                .reshape((n, c, 2 * h, 2 * w));
+            return ops::upsample_nearest2x(ops, x);
         }
         let k = self.taps.len();
         if pad + 1 > k {
@@ -255,18 +250,21 @@ impl Conv2d {
         })
     }
 
-    fn conv(&self, x: &Tensor, w: &Tensor, pad: usize) -> Result<Tensor> {
-        ops::conv2d(self.ops, x, w, None, 1, pad)
+    fn conv(&self, x: &Tensor, w: &Tensor, pad: usize, bias: Option<&Tensor>) -> Result<Tensor> {
+        ops::conv2d(self.ops, x, w, bias, 1, pad)
     }
 
-    /// Applies the layer to `x: (N, in, H, W)`.
+    /// Applies the layer to `x: (N, in, H, W)`. The bias goes into the convolution (one fused op
+    /// on the CPU) unless a downsampling follows it.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (ops, f) = (self.ops, &self.filter);
+        let (ops, f, bias) = (self.ops, &self.filter, self.bias.as_ref());
         let w_pad = self.weight.as_ref().map_or(Ok(0), |w| w.dim(3))? / 2;
         let y = match (&self.weight, self.resample, self.fused) {
-            (Some(w), Resample::Up, true) => self.conv(&f.up(ops, x, w_pad + f.pad())?, w, 0)?,
+            (Some(w), Resample::Up, true) => {
+                return self.conv(&f.up(ops, x, w_pad + f.pad())?, w, 0, bias);
+            }
             (Some(w), Resample::Down, true) => {
-                f.down(ops, &self.conv(x, w, w_pad + f.pad())?, 0)?
+                f.down(ops, &self.conv(x, w, w_pad + f.pad(), None)?, 0)?
             }
             (w, resample, _) => {
                 let x = match resample {
@@ -275,12 +273,12 @@ impl Conv2d {
                     Resample::None => x.clone(),
                 };
                 match w {
-                    Some(w) => self.conv(&x, w, w_pad)?,
+                    Some(w) => return self.conv(&x, w, w_pad, bias),
                     None => x,
                 }
             }
         };
-        match &self.bias {
+        match bias {
             Some(b) => y.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?),
             None => Ok(y),
         }

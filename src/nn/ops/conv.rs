@@ -12,14 +12,13 @@
 //! matrix is rebuilt in the backward pass instead of being kept alive between the passes, and no
 //! column-sized gradient goes through candle's accumulate-by-addition.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{
     CpuStorage, CustomOp2, CustomOp3, DType, Device, Layout, Result, Shape, Storage, Tensor,
     WithDType,
 };
 use rayon::prelude::*;
 
-use super::{cpu_slice, sum_f64};
+use super::{FloatKernel, cpu_slice, run_float, sum_f64};
 
 /// Largest column matrix built at once (below glibc's largest mmap threshold, 32 MiB).
 const COLUMN_CHUNK_BYTES: usize = 16 << 20;
@@ -221,9 +220,6 @@ fn images_to_rows<T: WithDType>(dy: &[T], out: usize, plane: usize) -> (Vec<T>, 
     (rows, sums)
 }
 
-/// A CPU storage and its layout, as custom ops receive them.
-type Arg<'a> = (&'a CpuStorage, &'a Layout);
-
 /// `(x, W[, b]) -> W · im2col(x) [+ b]`, reshaped to `(N, O, H_out, W_out)`.
 struct Conv(Geometry, usize);
 
@@ -300,20 +296,6 @@ impl Conv {
         Ok((dx, dw, db))
     }
 
-    fn cpu_fwd(&self, x: Arg, w: Arg, b: Option<Arg>) -> Result<(CpuStorage, Shape)> {
-        fn run<T: WithDType>(c: &Conv, x: Arg, w: Arg, b: Option<Arg>) -> Result<Vec<T>> {
-            let op = "conv2d";
-            let b = b.map(|(s, l)| cpu_slice::<T>(s, l, op)).transpose()?;
-            c.forward(cpu_slice(x.0, x.1, op)?, cpu_slice(w.0, w.1, op)?, b)
-        }
-        let out = match x.0 {
-            CpuStorage::F32(_) => CpuStorage::F32(run(self, x, w, b)?),
-            CpuStorage::F64(_) => CpuStorage::F64(run(self, x, w, b)?),
-            s => candle_core::bail!("conv2d: unsupported dtype {:?}", s.dtype()),
-        };
-        Ok((out, self.output_shape()))
-    }
-
     fn bwd(&self, x: &Tensor, w: &Tensor, grad: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         let grad = grad.contiguous()?;
         match x.dtype() {
@@ -321,6 +303,15 @@ impl Conv {
             DType::F64 => self.backward::<f64>(x, w, &grad),
             d => candle_core::bail!("conv2d: unsupported dtype {d:?}"),
         }
+    }
+}
+
+impl FloatKernel for Conv {
+    const NAME: &'static str = "conv2d";
+
+    /// `inputs`: x, the weight and optionally the bias.
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>> {
+        self.forward(inputs[0], inputs[1], inputs.get(2).copied())
     }
 }
 
@@ -336,7 +327,7 @@ impl CustomOp2 for Conv {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        Conv::cpu_fwd(self, (s1, l1), (s2, l2), None)
+        Ok((run_float(self, &[(s1, l1), (s2, l2)])?, self.output_shape()))
     }
 
     fn bwd(
@@ -365,7 +356,8 @@ impl CustomOp3 for Conv {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        Conv::cpu_fwd(self, (s1, l1), (s2, l2), Some((s3, l3)))
+        let out = run_float(self, &[(s1, l1), (s2, l2), (s3, l3)])?;
+        Ok((out, self.output_shape()))
     }
 
     fn bwd(

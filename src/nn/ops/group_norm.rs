@@ -5,11 +5,10 @@
 //! from a dozen elementwise and reduction ops, each with its own backward; here the statistics are
 //! accumulated in f64 and the whole backward is one pass over the input per group.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use super::{cpu_slice, sum_f64};
+use super::{FloatKernel, run_float, sum_f64};
 
 /// Shape of a normalisation: `batch` images of `channels` channels of `plane` pixels each,
 /// channels split into `groups` consecutive groups.
@@ -145,22 +144,7 @@ impl CustomOp3 for GroupNormFwd {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let nm = &self.0;
-        let out = match s1.dtype() {
-            DType::F32 => CpuStorage::F32(forward::<f32>(
-                nm,
-                cpu_slice(s1, l1, "group_norm")?,
-                cpu_slice(s2, l2, "group_norm")?,
-                cpu_slice(s3, l3, "group_norm")?,
-            )),
-            DType::F64 => CpuStorage::F64(forward::<f64>(
-                nm,
-                cpu_slice(s1, l1, "group_norm")?,
-                cpu_slice(s2, l2, "group_norm")?,
-                cpu_slice(s3, l3, "group_norm")?,
-            )),
-            d => candle_core::bail!("group_norm: unsupported dtype {d:?}"),
-        };
+        let out = run_float(self, &[(s1, l1), (s2, l2), (s3, l3)])?;
         Ok((out, l1.shape().clone()))
     }
 
@@ -196,24 +180,25 @@ impl CustomOp3 for GroupNormBwd {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let nm = &self.0;
-        let len = l1.shape().elem_count() + 2 * nm.channels;
-        let out = match s1.dtype() {
-            DType::F32 => CpuStorage::F32(backward::<f32>(
-                nm,
-                cpu_slice(s1, l1, "group_norm")?,
-                cpu_slice(s2, l2, "group_norm")?,
-                cpu_slice(s3, l3, "group_norm")?,
-            )),
-            DType::F64 => CpuStorage::F64(backward::<f64>(
-                nm,
-                cpu_slice(s1, l1, "group_norm")?,
-                cpu_slice(s2, l2, "group_norm")?,
-                cpu_slice(s3, l3, "group_norm")?,
-            )),
-            d => candle_core::bail!("group_norm backward: unsupported dtype {d:?}"),
-        };
+        let len = l1.shape().elem_count() + 2 * self.0.channels;
+        let out = run_float(self, &[(s1, l1), (s2, l2), (s3, l3)])?;
         Ok((out, len.into()))
+    }
+}
+
+impl FloatKernel for GroupNormFwd {
+    const NAME: &'static str = "group_norm";
+
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>> {
+        Ok(forward(&self.0, inputs[0], inputs[1], inputs[2]))
+    }
+}
+
+impl FloatKernel for GroupNormBwd {
+    const NAME: &'static str = "group_norm backward";
+
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>> {
+        Ok(backward(&self.0, inputs[0], inputs[1], inputs[2]))
     }
 }
 

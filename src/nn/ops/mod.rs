@@ -93,18 +93,28 @@ fn cpu_slice<'a, T: WithDType>(s: &'a CpuStorage, layout: &Layout, op: &str) -> 
     }
 }
 
-/// Applies `f32_fn` or `f64_fn` to the contiguous data of an f32 or f64 CPU storage.
-fn map_float(
-    s: &CpuStorage,
-    layout: &Layout,
-    op: &str,
-    f32_fn: impl FnOnce(&[f32]) -> Vec<f32>,
-    f64_fn: impl FnOnce(&[f64]) -> Vec<f64>,
-) -> Result<CpuStorage> {
-    match s {
-        CpuStorage::F32(_) => Ok(CpuStorage::F32(f32_fn(cpu_slice(s, layout, op)?))),
-        CpuStorage::F64(_) => Ok(CpuStorage::F64(f64_fn(cpu_slice(s, layout, op)?))),
-        s => candle_core::bail!("{op}: unsupported dtype {:?}", s.dtype()),
+/// A CPU computation written once for f32 and f64 data.
+trait FloatKernel {
+    /// The op's name, for error messages.
+    const NAME: &'static str;
+
+    /// The output from the contiguous inputs, all of one float type.
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>>;
+}
+
+/// Runs `kernel` on the contiguous f32 or f64 CPU storages `args` (all of one dtype).
+fn run_float<K: FloatKernel>(kernel: &K, args: &[(&CpuStorage, &Layout)]) -> Result<CpuStorage> {
+    fn slices<'a, T: WithDType>(
+        args: &[(&'a CpuStorage, &Layout)],
+        op: &str,
+    ) -> Result<Vec<&'a [T]>> {
+        args.iter().map(|(s, l)| cpu_slice(s, l, op)).collect()
+    }
+    match args.first().map(|a| a.0) {
+        Some(CpuStorage::F32(_)) => Ok(CpuStorage::F32(kernel.run(&slices(args, K::NAME)?)?)),
+        Some(CpuStorage::F64(_)) => Ok(CpuStorage::F64(kernel.run(&slices(args, K::NAME)?)?)),
+        Some(s) => candle_core::bail!("{}: unsupported dtype {:?}", K::NAME, s.dtype()),
+        None => candle_core::bail!("{}: no input", K::NAME),
     }
 }
 

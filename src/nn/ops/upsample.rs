@@ -6,7 +6,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor, WithDType};
 
-use super::map_float;
+use super::{FloatKernel, run_float};
 use rayon::prelude::*;
 
 /// `(N, C, H, W) -> (N, C, 2H, 2W)`, each pixel repeated over a 2x2 block.
@@ -62,9 +62,7 @@ impl CustomOp1 for Up2 {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let w = self.width;
-        let y = map_float(s, l, self.name(), |x| up2(x, w), |x| up2(x, w))?;
-        Ok((y, scaled(l.dims(), 2, 1)))
+        Ok((run_float(self, &[(s, l)])?, scaled(l.dims(), 2, 1)))
     }
 
     fn bwd(&self, _x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
@@ -79,9 +77,23 @@ impl CustomOp1 for Down2Sum {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let w = self.width;
-        let y = map_float(s, l, self.name(), |d| down2_sum(d, w), |d| down2_sum(d, w))?;
-        Ok((y, scaled(l.dims(), 1, 2)))
+        Ok((run_float(self, &[(s, l)])?, scaled(l.dims(), 1, 2)))
+    }
+}
+
+impl FloatKernel for Up2 {
+    const NAME: &'static str = "upsample2x";
+
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>> {
+        Ok(up2(inputs[0], self.width))
+    }
+}
+
+impl FloatKernel for Down2Sum {
+    const NAME: &'static str = "upsample2x backward";
+
+    fn run<T: WithDType>(&self, inputs: &[&[T]]) -> Result<Vec<T>> {
+        Ok(down2_sum(inputs[0], self.width))
     }
 }
 

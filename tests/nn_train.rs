@@ -161,3 +161,46 @@ fn bad_training_configurations_are_typed_errors() {
         Err(Error::NotPositive { .. })
     ));
 }
+
+#[test]
+fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Result<()> {
+    let (data, idx) = data();
+    let mut source = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    source.train_step()?;
+    source.train_step()?;
+    let dir = std::env::temp_dir().join(format!("edm-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    source.save_ema_model(&path)?;
+    let bytes = std::fs::read(&path).unwrap();
+
+    let mut fresh = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    fresh.initialise_from(&bytes, "model")?;
+    assert_eq!(fresh.step(), 0);
+    tensors_equal(&fresh.raw_tensors(), &source.ema_tensors());
+    tensors_equal(&fresh.ema_tensors(), &source.ema_tensors());
+    // Training goes on from there and leaves the file's weights untouched.
+    fresh.train_step()?;
+    let reloaded = Model::load(&path, &Device::Cpu)?;
+    assert_eq!(reloaded.spec(), &source.config().model);
+
+    // Another network, a run that has taken steps, and a file that is not a model file.
+    let mut other = tiny("edm");
+    other.model.network.model_channels = 16;
+    let mut wider = Trainer::new(other, &data, &idx, &Device::Cpu)?;
+    match wider.initialise_from(&bytes, "model") {
+        Err(Error::InvalidField { field, .. }) => assert_eq!(field, "elucidated.model"),
+        other => panic!("expected a mismatch error, got {:?}", other.err()),
+    }
+    assert!(matches!(
+        fresh.initialise_from(&bytes, "model"),
+        Err(Error::InvalidField { .. })
+    ));
+    let mut again = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    assert!(matches!(
+        again.initialise_from(b"not safetensors", "junk"),
+        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+    Ok(())
+}

@@ -231,6 +231,55 @@ impl Trainer {
         )
     }
 
+    /// Starts a fresh run (step 0) from the weights of a model file instead of the seeded
+    /// initialisation: the weights and their EMA become the file's, the Adam moments stay 0 and
+    /// the learning-rate warm-up runs again. The file must describe exactly this run's network
+    /// and preconditioning.
+    ///
+    /// # Errors
+    ///
+    /// A run that has already taken steps, the errors of [`Model::from_bytes`], or a file whose
+    /// description differs from the run's (naming both).
+    pub fn initialise_from(&mut self, bytes: &[u8], source: &str) -> Result<()> {
+        if self.step != 0 {
+            return Err(invalid(
+                "only a fresh run (step 0) can be initialised from a model file",
+            ));
+        }
+        let meta = read_metadata(bytes, source)?;
+        let text = meta
+            .get(SPEC_KEY)
+            .ok_or_else(|| NnError::CorruptCheckpoint {
+                path: source.to_owned(),
+                detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
+            })?;
+        let spec = ModelSpec::from_json(text, source)?;
+        if spec != self.config.model {
+            return Err(Error::InvalidField {
+                file: source.to_owned(),
+                field: SPEC_KEY.to_owned(),
+                reason: format!(
+                    "the file describes {}, the run {}",
+                    spec.to_json(),
+                    self.config.model.to_json()
+                ),
+            });
+        }
+        let device = self.images.device().clone();
+        let mut tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, &device)?;
+        for ((name, var), ema) in self.names.iter().zip(&self.vars).zip(&mut self.ema) {
+            let t = tensors
+                .remove(name)
+                .ok_or_else(|| NnError::CorruptCheckpoint {
+                    path: source.to_owned(),
+                    detail: format!("no tensor `{name}`"),
+                })?;
+            candle("initialising a variable", var.set(&t))?;
+            *ema = candle("initialising the EMA", t.copy())?;
+        }
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn assemble(
         config: TrainConfig,

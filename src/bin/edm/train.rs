@@ -76,6 +76,11 @@ pub struct TrainArgs {
     /// Train without class labels.
     #[arg(long)]
     unconditional: bool,
+    /// Start a fresh run from the weights of this model file (a `model-ema.safetensors` of the
+    /// same network and preconditioning) instead of the seeded initialisation; Adam's moments
+    /// and the learning-rate warm-up start again. Not allowed when `--out` holds a state.
+    #[arg(long)]
+    init: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -173,6 +178,16 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
     let device = candle_core::Device::Cpu;
     let state = args.out.join("state.safetensors");
     let mut trainer = if state.exists() {
+        if let Some(init) = &args.init {
+            return Err(Error::InvalidField {
+                file: state.display().to_string(),
+                field: "--init".to_owned(),
+                reason: format!(
+                    "{} would start a fresh run, but this run has a state to resume",
+                    init.display()
+                ),
+            });
+        }
         let t = Trainer::resume(&state, &data, &train, &device)?;
         eprintln!("resuming {} at step {}", state.display(), t.step());
         t
@@ -180,7 +195,13 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
         let pixels = data.padded_f32(&train)?;
         let mean_square = pixels.iter().map(|&p| f64::from(p).powi(2)).sum::<f64>();
         let rms = (mean_square / pixels.len() as f64).sqrt();
-        Trainer::new(args.config(rms)?, &data, &train, &device)?
+        let mut t = Trainer::new(args.config(rms)?, &data, &train, &device)?;
+        if let Some(init) = &args.init {
+            let bytes = elucidated::io::read(init)?;
+            t.initialise_from(&bytes, &init.display().to_string())?;
+            eprintln!("initialised from {}", init.display());
+        }
+        t
     };
     let mut rows = read_history(&args.out.join("loss.csv"), trainer.step())?;
     if trainer.step() == 0 {

@@ -51,7 +51,11 @@ pub struct EvaluateArgs {
     /// Samples per batch.
     #[arg(long, default_value_t = 100)]
     batch: usize,
-    /// Directory for evaluate.md and evaluate.png.
+    /// Device of the sampling: cpu, or cuda (a build with `--features cuda`); the classifier
+    /// scores on the CPU.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Directory for evaluate.md (rewritten after each cell) and evaluate.png.
     #[arg(long, default_value = "evaluation")]
     out: PathBuf,
 }
@@ -93,14 +97,14 @@ fn quantised(images: &Tensor) -> Result<Tensor, Error> {
 
 /// Runs `edm evaluate`.
 pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
-    let device = Device::Cpu;
+    let device = crate::generate::device(&args.device)?;
     let model = match &args.model {
         Some(p) => Model::load(p, &device)?,
         None => Model::embedded(&device)?,
     };
     let classifier = match &args.classifier {
-        Some(p) => Classifier::load(p, &device)?,
-        None => Classifier::embedded(&device)?,
+        Some(p) => Classifier::load(p, &Device::Cpu)?,
+        None => Classifier::embedded(&Device::Cpu)?,
     };
     if model.label_dim() != CLASSES || model.img_shape() != (1, PADDED_SIDE) {
         return Err(Error::Parse {
@@ -155,6 +159,11 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
             detail: e.to_string(),
         })?,
     );
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
+        path: args.out.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    let table_path = args.out.join("evaluate.md");
     let mut cells = Vec::new();
     for (name, kind, steps, w) in plan {
         bar.set_message(format!("{name} {} NFE w={w}", nfe_of(kind, steps)));
@@ -179,14 +188,14 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
             frechet: s.frechet,
             seconds: start.elapsed().as_secs_f64(),
         });
+        // The table so far, so that an interrupted evaluation keeps the cells it finished.
+        write_atomic(
+            &table_path,
+            markdown(&cells, args.samples, floor).as_bytes(),
+        )?;
     }
     bar.finish_and_clear();
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
-        detail: e.to_string(),
-    })?;
     let table = markdown(&cells, args.samples, floor);
-    write_atomic(&args.out.join("evaluate.md"), table.as_bytes())?;
     plot::png(&args.out.join("evaluate.png"), &cells)?;
     print!("{table}");
     Ok(())

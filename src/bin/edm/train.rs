@@ -81,6 +81,10 @@ pub struct TrainArgs {
     /// and the learning-rate warm-up start again. Not allowed when `--out` holds a state.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Device to train on: cpu, or cuda (a build with `--features cuda`). The run is seeded and
+    /// deterministic on the CPU; a state written on one device resumes on the other.
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 impl TrainArgs {
@@ -172,10 +176,10 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
             value: 0.0,
         });
     }
+    let device = crate::generate::device(&args.device)?;
     std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, e))?;
     let data = Mnist::embedded()?;
     let (train, _) = data.split();
-    let device = candle_core::Device::Cpu;
     let state = args.out.join("state.safetensors");
     let mut trainer = if state.exists() {
         if let Some(init) = &args.init {

@@ -539,7 +539,16 @@ fn attention(qkv: &Tensor, heads: usize) -> Result<Tensor> {
     let (n, c3, h, w) = qkv.dims4()?;
     let c = c3 / 3 / heads;
     let qkv = qkv.reshape((n * heads, c, 3, h * w))?;
-    let part = |i| qkv.narrow(2, i, 1)?.squeeze(2);
+    // CUDA's batched matmul needs each matrix dense (leading dimension = its width); the CPU
+    // gemm takes the strided views as they are.
+    let part = |i| {
+        let t = qkv.narrow(2, i, 1)?.squeeze(2)?;
+        if qkv.device().is_cpu() {
+            Ok(t)
+        } else {
+            t.contiguous()
+        }
+    };
     let (q, k, v) = (part(0)?, part(1)?, part(2)?);
     let logits = (q.t()?.matmul(&k)? / (c as f64).sqrt())?;
     let weights = candle_nn::ops::softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;

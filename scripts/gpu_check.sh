@@ -11,7 +11,8 @@
 #   scripts/gpu_check.sh DIR OUT [TRAIN_UNTIL EVAL_UNTIL]   (seconds after the script's start)
 #
 # DIR holds `edm`, `nn_cuda` (the test binary), `network_io` (the example), NVlabs's
-# `networks.py` (from a checkout of NVlabs/edm) and, for step 4, `state.safetensors`. Everything
+# `networks.py` (from a checkout of NVlabs/edm) and, for step 4, `state.safetensors` and
+# `loss.csv` of a run (if training fails, step 5 evaluates the embedded model). Everything
 # goes to OUT/gpu.log; step 4 leaves OUT/model-ema.safetensors, OUT/loss.csv and
 # the state split in pieces under 16 MB (OUT/state.part-*; `cat` joins them), and
 # OUT/eval/evaluate.{md,png}.
@@ -52,15 +53,24 @@ if [ "$LEFT" -gt 30 ] && [ -f "$DIR"/state.safetensors ]; then
   step "4. training on the GPU for ${LEFT}s"
   mkdir -p /tmp/digits && cp "$DIR"/state.safetensors /tmp/digits/
   [ -f "$DIR"/loss.csv ] && cp "$DIR"/loss.csv /tmp/digits/
-  timeout "$LEFT" "$DIR"/edm train --device cuda --out /tmp/digits --steps 100000000 \
-    --checkpoint-every 200 >>"$LOG" 2>&1
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader -lms 5000 >>"$LOG" 2>&1 &
+  SMI=$!
+  RUST_BACKTRACE=1 timeout "$LEFT" "$DIR"/edm train --device cuda --out /tmp/digits \
+    --steps 100000000 --checkpoint-every 200 >>"$LOG" 2>&1
   echo "exit $?" >>"$LOG"
-  cp /tmp/digits/model-ema.safetensors /tmp/digits/loss.csv "$OUT"/
-  split -b 15000000 /tmp/digits/state.safetensors "$OUT"/state.part-
+  kill $SMI
+  if [ -f /tmp/digits/model-ema.safetensors ]; then
+    cp /tmp/digits/model-ema.safetensors /tmp/digits/loss.csv "$OUT"/
+    split -b 15000000 /tmp/digits/state.safetensors "$OUT"/state.part-
+    MODEL=(--model /tmp/digits/model-ema.safetensors)
+  else
+    MODEL=()  # the embedded model
+  fi
   LEFT=$((EVAL - (SECONDS - START)))
-  step "5. edm evaluate --device cuda for at most ${LEFT}s"
-  [ "$LEFT" -gt 10 ] && timeout "$LEFT" "$DIR"/edm evaluate --device cuda --model /tmp/digits/model-ema.safetensors \
-    --batch 500 --samplers heun,euler,dpmpp2m,stochastic --guidance 1,2,3 --out "$OUT"/eval >>"$LOG" 2>&1
+  step "5. edm evaluate --device cuda ${MODEL[*]} for at most ${LEFT}s"
+  [ "$LEFT" -gt 10 ] && timeout "$LEFT" "$DIR"/edm evaluate --device cuda "${MODEL[@]}" \
+    --batch 500 --samplers heun,euler,dpmpp2m --nfe 9,17,35 --guidance 1,2,3 \
+    --out "$OUT"/eval >>"$LOG" 2>&1
   echo "exit $?" >>"$LOG"
 fi
 step "done"

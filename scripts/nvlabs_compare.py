@@ -62,7 +62,14 @@ def main():
     tensors = load_file(file)
     io = {k[3:]: v.to(device) for k, v in tensors.items() if k.startswith("io.")}
     weights = {k: v for k, v in tensors.items() if not k.startswith("io.")}
-    net.load_state_dict(weights, strict=True)  # a missing or extra name raises here
+    # NVlabs's state_dict also holds each resampling layer's `resample_filter`, a constant
+    # buffer set by the constructor from the configuration, which the crate's files leave out.
+    result = net.load_state_dict(weights, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith(".resample_filter")]
+    if missing or result.unexpected_keys:
+        sys.exit(f"names differ: missing {missing}, unexpected {result.unexpected_keys}")
+    print(f"{config}: all {len(weights)} tensors loaded by name; "
+          f"{len(result.missing_keys)} resample_filter buffers from NVlabs's constructor")
     count = sum(p.numel() for p in net.parameters())
     with torch.no_grad():
         y = net(io["x"], io["noise_labels"], io.get("class_labels"))

@@ -204,3 +204,21 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
     std::fs::remove_dir_all(&dir).unwrap();
     Ok(())
 }
+
+/// The EMA is a running sum with the variables; without detaching, each step's EMA tensors
+/// would record the previous ones, and a run would hold a copy of the weights per step taken.
+#[test]
+fn training_keeps_no_computation_graph_between_steps() -> elucidated::Result<()> {
+    let (data, idx) = data();
+    let mut t = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    for _ in 0..2 {
+        t.train_step()?;
+    }
+    for (name, e) in t.ema_tensors() {
+        assert!(
+            !e.track_op(),
+            "EMA tensor {name} records a computation graph"
+        );
+    }
+    Ok(())
+}

@@ -57,7 +57,9 @@ impl Adam {
                     let v = ((&self.v[i] * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
                     let delta = ((&m / bc1)? / ((&v / bc2)?.sqrt()? + eps)?)?;
                     let finite = delta.abs()?.max_all()?.to_scalar::<f32>()?.is_finite();
-                    Ok((m, v, (var.as_tensor() - (delta * lr)?)?, finite))
+                    // Detached, so that no state keeps a computation graph alive.
+                    let p = (var.as_tensor() - (delta * lr)?)?.detach();
+                    Ok((m.detach(), v.detach(), p, finite))
                 })(),
             )?;
             if !r.3 {

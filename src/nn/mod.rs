@@ -24,7 +24,7 @@ use candle_core::{Result, Tensor};
 
 pub use dhariwal_unet::{DhariwalUNet, DhariwalUNetConfig};
 pub use error::NnError;
-pub use precond::{CoefficientTensors, NETWORK_DTYPE, Preconditioned};
+pub use precond::{CoefficientTensors, DEVICE_MICRO_BATCH, NETWORK_DTYPE, Preconditioned};
 pub use song_unet::{SongUNet, SongUNetConfig};
 pub use state::NetDenoiser;
 

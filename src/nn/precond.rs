@@ -15,6 +15,11 @@ use crate::precond::{PrecondCoefficients, Preconditioner};
 /// Element type of the networks' parameters and activations (as NVlabs, without fp16).
 pub const NETWORK_DTYPE: DType = DType::F32;
 
+/// Samples per network evaluation when sampling on a device other than the CPU (see
+/// [`Preconditioned::denoise`]): large enough to keep a GPU busy with the small networks here,
+/// small enough that padding a small batch costs little.
+pub const DEVICE_MICRO_BATCH: usize = 64;
+
 pub(crate) fn candle<T>(what: &str, r: candle_core::Result<T>) -> Result<T> {
     r.map_err(|e| NnError::candle(what, e).into())
 }
@@ -134,7 +139,10 @@ impl<N: Network, P: Preconditioner> Preconditioned<N, P> {
     }
 
     /// D(x; sigma) for a whole batch at one noise level, the coefficients applied as float64
-    /// scalars (in `x`'s element type).
+    /// scalars (in `x`'s element type). On the CPU the network sees the whole batch (the
+    /// crate's CPU kernels give each sample the same result in any batch); on other devices it
+    /// sees micro-batches of [`DEVICE_MICRO_BATCH`] samples, so that a sample's result does
+    /// not depend on the batch size there either.
     ///
     /// # Errors
     ///
@@ -145,17 +153,54 @@ impl<N: Network, P: Preconditioner> Preconditioned<N, P> {
         candle(
             "preconditioned network",
             (|| {
-                let c_noise = Tensor::full(c.c_noise as f32, n, x.device())?;
                 let labels = class_labels
                     .map(|l| l.to_dtype(NETWORK_DTYPE))
                     .transpose()?;
                 let x_in = x.affine(c.c_in, 0.0)?.to_dtype(NETWORK_DTYPE)?;
-                let f = self
-                    .net
-                    .forward(&x_in, &c_noise, labels.as_ref())?
-                    .to_dtype(x.dtype())?;
+                let f = if x.device().is_cpu() {
+                    let c_noise = Tensor::full(c.c_noise as f32, n, x.device())?;
+                    self.net.forward(&x_in, &c_noise, labels.as_ref())?
+                } else {
+                    self.forward_fixed_shape(&x_in, c.c_noise as f32, labels.as_ref())?
+                };
+                let f = f.to_dtype(x.dtype())?;
                 x.affine(c.c_skip, 0.0)? + f.affine(c.c_out, 0.0)?
             })(),
         )
+    }
+
+    /// The network on `x_in` in micro-batches of exactly [`DEVICE_MICRO_BATCH`] samples, the
+    /// last one padded with zeros: GPU libraries choose their kernels, and with them the order
+    /// of their sums, by the shape of a product, so only a shape that does not depend on the
+    /// batch keeps a sample's result independent of the batch it is drawn in.
+    fn forward_fixed_shape(
+        &self,
+        x_in: &Tensor,
+        c_noise: f32,
+        labels: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
+        let n = x_in.dim(0)?;
+        let m = DEVICE_MICRO_BATCH;
+        let noise = Tensor::full(c_noise, m, x_in.device())?;
+        let chunk = |t: &Tensor, start: usize, len: usize| -> candle_core::Result<Tensor> {
+            let part = t.narrow(0, start, len)?;
+            if len == m {
+                return part.contiguous();
+            }
+            let mut dims = part.dims().to_vec();
+            dims[0] = m - len;
+            let zeros = Tensor::zeros(dims, part.dtype(), part.device())?;
+            Tensor::cat(&[&part, &zeros], 0)
+        };
+        let mut parts = Vec::with_capacity(n.div_ceil(m));
+        for start in (0..n).step_by(m) {
+            let len = m.min(n - start);
+            let labels = labels.map(|l| chunk(l, start, len)).transpose()?;
+            let f = self
+                .net
+                .forward(&chunk(x_in, start, len)?, &noise, labels.as_ref())?;
+            parts.push(f.narrow(0, 0, len)?);
+        }
+        Tensor::cat(&parts, 0)
     }
 }

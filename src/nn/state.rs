@@ -3,8 +3,9 @@
 //!
 //! Coefficients stay float64 and are applied as scalars in the tensor's element type (float64
 //! for sampling, as NVlabs's `generate.py`). Sample k's noise comes from `streams[k]` only,
-//! drawn in float64 on the CPU and moved to the device, so a sample is bitwise the same for any
-//! batch size on a given device.
+//! drawn in float64 on the CPU and moved to the device, and the network sees batches of a
+//! fixed shape off the CPU ([`super::DEVICE_MICRO_BATCH`]), so a sample is bitwise the same for
+//! any batch size on a given device.
 
 use candle_core::{Device, Tensor};
 

@@ -494,9 +494,12 @@ impl Trainer {
         }
         let beta = 0.5f64.powf(c.batch as f64 / half_life.max(1e-8));
         for (e, v) in self.ema.iter_mut().zip(&self.vars) {
+            // Detached: a sum with a variable records its operands for backpropagation, and
+            // each EMA would hold the previous one, a chain that grows by a copy of the
+            // weights at every step.
             *e = candle(
                 "EMA",
-                (|| (&*e * beta)? + (v.as_tensor() * (1.0 - beta))?)(),
+                (|| Ok(((&*e * beta)? + (v.as_tensor() * (1.0 - beta))?)?.detach()))(),
             )?;
         }
         Ok(())

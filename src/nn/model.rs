@@ -319,15 +319,7 @@ impl Model {
     /// description, the errors of [`ModelSpec::from_json`], and a missing, extra, wrongly
     /// shaped or wrongly typed tensor (see [`super::checkpoint::load`]).
     pub fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<Self> {
-        let meta = read_metadata(bytes, source)?;
-        let text = meta
-            .get(SPEC_KEY)
-            .ok_or_else(|| super::NnError::CorruptCheckpoint {
-                path: source.to_owned(),
-                detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
-            })?;
-        let spec = ModelSpec::from_json(text, source)?;
-        let tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, device)?;
+        let (spec, tensors) = read_model_file(bytes, source, device)?;
         Self::from_tensors(spec, tensors, device)
     }
 
@@ -395,4 +387,27 @@ impl Model {
             self.spec.network.img_resolution,
         )
     }
+}
+
+/// The description and the tensors (checked against it, on `device`) of the model file
+/// `bytes`; `source` names it in errors.
+///
+/// # Errors
+///
+/// As [`Model::from_bytes`].
+pub fn read_model_file(
+    bytes: &[u8],
+    source: &str,
+    device: &Device,
+) -> Result<(ModelSpec, HashMap<String, Tensor>)> {
+    let meta = read_metadata(bytes, source)?;
+    let text = meta
+        .get(SPEC_KEY)
+        .ok_or_else(|| super::NnError::CorruptCheckpoint {
+            path: source.to_owned(),
+            detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
+        })?;
+    let spec = ModelSpec::from_json(text, source)?;
+    let tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, device)?;
+    Ok((spec, tensors))
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::adam::Adam;
 use super::checkpoint::{TensorSpec, load_bytes, read_metadata, save_with_metadata};
 use super::init::{seeded_var_builder, splitmix64};
-use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY};
+use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY, read_model_file};
 use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
 use super::{NnError, SongUNet};
 use crate::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
@@ -246,14 +246,8 @@ impl Trainer {
                 "only a fresh run (step 0) can be initialised from a model file",
             ));
         }
-        let meta = read_metadata(bytes, source)?;
-        let text = meta
-            .get(SPEC_KEY)
-            .ok_or_else(|| NnError::CorruptCheckpoint {
-                path: source.to_owned(),
-                detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
-            })?;
-        let spec = ModelSpec::from_json(text, source)?;
+        let device = self.images.device().clone();
+        let (spec, mut tensors) = read_model_file(bytes, source, &device)?;
         if spec != self.config.model {
             return Err(Error::InvalidField {
                 file: source.to_owned(),
@@ -265,8 +259,6 @@ impl Trainer {
                 ),
             });
         }
-        let device = self.images.device().clone();
-        let mut tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, &device)?;
         for ((name, var), ema) in self.names.iter().zip(&self.vars).zip(&mut self.ema) {
             let t = tensors
                 .remove(name)

@@ -196,6 +196,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
     }
     bar.finish_and_clear();
     let table = markdown(&cells, args.samples, floor);
+    write_atomic(&table_path, table.as_bytes())?;
     plot::png(&args.out.join("evaluate.png"), &cells)?;
     print!("{table}");
     Ok(())

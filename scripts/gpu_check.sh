@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA checks, on a machine with an NVIDIA GPU, PyTorch and no Rust toolchain, from binaries
 # built elsewhere with `--features cuda` (see docs/cuda.md):
-#   1. the CPU/GPU agreement tests (tests/nn_cuda.rs);
+#   1. the CPU/GPU agreement tests (tests/nn/cuda.rs, run from the `nn` test binary);
 #   2. NVlabs's PyTorch networks against ours on the same weights and inputs (DDPM++, NCSN++,
 #      ADM: max difference) and the forward throughput of both at batch 16;
 #   3. `edm generate --device cuda` (the README's main job on the GPU), timed;
@@ -10,7 +10,7 @@
 #
 #   scripts/gpu_check.sh DIR OUT [TRAIN_UNTIL EVAL_UNTIL]   (seconds after the script's start)
 #
-# DIR holds `edm`, `nn_cuda` (the test binary), `network_io` (the example), NVlabs's
+# DIR holds `edm`, `nn` (the test binary of tests/nn), `network_io` (the example), NVlabs's
 # `networks.py` (from a checkout of NVlabs/edm) and, for step 4, `state.safetensors` and
 # `loss.csv` of a run (if training fails, step 5 evaluates the embedded model). Everything
 # goes to OUT/gpu.log; step 4 leaves OUT/model-ema.safetensors, OUT/loss.csv and
@@ -30,10 +30,10 @@ step() { echo "== $* (at ${SECONDS}s)" >>"$LOG"; }
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   python3 -c 'import torch; print("torch", torch.__version__)'
 } >>"$LOG" 2>&1
-chmod +x "$DIR"/edm "$DIR"/nn_cuda "$DIR"/network_io
+chmod +x "$DIR"/edm "$DIR"/nn "$DIR"/network_io
 
 step "1. CPU/GPU agreement tests"
-timeout 120 "$DIR"/nn_cuda --test-threads=1 >>"$LOG" 2>&1
+timeout 120 "$DIR"/nn cuda:: --test-threads=1 >>"$LOG" 2>&1
 echo "exit $?" >>"$LOG"
 
 step "2. NVlabs networks vs ours, throughput at batch 16"

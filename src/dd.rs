@@ -302,7 +302,7 @@ mod tests {
     use super::*;
 
     /// Relative error of double-double arithmetic operations, a few u^2 = 2^-106 (the
-    /// elementary functions are checked against mpmath in tests/accuracy.rs).
+    /// elementary functions are checked against mpmath in tests/core/accuracy).
     const REL_DD: f64 = 1e-30;
 
     fn rel(a: Dd, b: Dd) -> f64 {

@@ -130,7 +130,7 @@ impl Preconditioner for EdmPrecond {
     /// (d' in [1, 2)): c_skip = (d'^2 / (s^2 + d^2)) 2^2j, the squares exact (TwoProduct), the
     /// sum and the quotient in double-double (`Dd::add`, `Dd::div`), one final rounding.
     /// Error bound proved in proofs/gappa/I16_edm_c_skip.g and checked against the code by
-    /// `i16_edm_c_skip_within_gappa_bound` (tests/accuracy.rs).
+    /// `i16_edm_c_skip_within_gappa_bound` (tests/core/accuracy).
     fn c_skip(&self, sigma: f64) -> f64 {
         let (s, d, _) = self.scaled(sigma);
         if d == 0.0 {
@@ -146,7 +146,7 @@ impl Preconditioner for EdmPrecond {
     /// [1, 2)): c_out = (s' d' / sqrt(s^2 + d^2)) 2^(i + j + k), the product exact, the sum,
     /// square root and quotient in double-double, one final rounding. Error bound proved in
     /// proofs/gappa/I16_edm_c_out.g and checked against the code by
-    /// `i16_edm_c_out_within_gappa_bound` (tests/accuracy.rs).
+    /// `i16_edm_c_out_within_gappa_bound` (tests/core/accuracy).
     fn c_out(&self, sigma: f64) -> f64 {
         let (s, d, k) = self.scaled(sigma);
         if s == 0.0 || d == 0.0 {
@@ -163,7 +163,7 @@ impl Preconditioner for EdmPrecond {
     /// With the scaling of [`EdmPrecond::c_skip`]: c_in = (1 / sqrt(s^2 + d^2)) 2^-k, the sum,
     /// square root and reciprocal in double-double, one final rounding. Error bound proved in
     /// proofs/gappa/I16_edm_c_in.g and checked against the code by
-    /// `i16_edm_c_in_within_gappa_bound` (tests/accuracy.rs).
+    /// `i16_edm_c_in_within_gappa_bound` (tests/core/accuracy).
     fn c_in(&self, sigma: f64) -> f64 {
         let (s, d, k) = self.scaled(sigma);
         sum_of_squares(s, d).sqrt().recip().to_f64_scaled(-k)

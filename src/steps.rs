@@ -313,7 +313,7 @@ pub fn edm_sigma(sigma_min: f64, sigma_max: f64, rho: f64, r: f64) -> f64 {
 /// 2^-95), so that the one final rounding gives at most 0.5 ULP plus a hair; i = 0 and
 /// i = N-1 return sigma_max and sigma_min exactly, and no intermediate overflows. Error bound
 /// proved in proofs/gappa/I14_edm_step.g and checked against the code by
-/// `i14_edm_steps_within_gappa_bound` (tests/accuracy.rs). Needs 0 < sigma_min < sigma_max,
+/// `i14_edm_steps_within_gappa_bound` (tests/core/accuracy). Needs 0 < sigma_min < sigma_max,
 /// rho > 0 and i < N (as [`Discretization::edm`] checks).
 pub fn edm_step(sigma_min: f64, sigma_max: f64, rho: f64, i: usize, n: usize) -> f64 {
     if i == 0 {

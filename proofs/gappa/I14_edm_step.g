@@ -43,7 +43,7 @@
 #     [-1111, 0], p = i QX / (w + i QX) in [0, 1].
 #
 # Result: the double-double value pre is within 2^-78 of sigma_i, relatively, so the float64
-# result is within 0.5 + 2^-25 ULP (tests/accuracy.rs, i14_edm_steps_within_gappa_bound,
+# result is within 0.5 + 2^-25 ULP (tests/core/accuracy, i14_edm_steps_within_gappa_bound,
 # checks the code against this bound on the mpmath tables).
 
 @rnd = float<ieee_64, ne>;

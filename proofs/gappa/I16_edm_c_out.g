@@ -19,7 +19,7 @@
 # for x >= 0 (their conditions) and are reported as not trivially equal.
 #
 # Result: the double-double value pre = q + t is within 2^-97 of the exact value, relatively,
-# so the float64 result is within 0.5 + 2^-44 ULP (tests/accuracy.rs,
+# so the float64 result is within 0.5 + 2^-44 ULP (tests/core/accuracy,
 # i16_edm_c_out_within_gappa_bound, checks the code against this bound).
 
 @rnd = float<ieee_64, ne>;

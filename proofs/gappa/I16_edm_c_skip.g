@@ -20,7 +20,7 @@
 # The final Fast2Sum(q, t) returns hi = RN(q + t) and Dd::to_f64 returns hi.
 #
 # Result: the double-double value pre = q + t is within 2^-93 of the exact quotient,
-# relatively, so the float64 result is within 0.5 + 2^-40 ULP (tests/accuracy.rs,
+# relatively, so the float64 result is within 0.5 + 2^-40 ULP (tests/core/accuracy,
 # i16_edm_c_skip_within_gappa_bound, checks the code against this bound).
 
 @rnd = float<ieee_64, ne>;

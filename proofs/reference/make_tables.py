@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference tables for tests/accuracy.rs, computed with mpmath.
+"""Reference tables for tests/core/accuracy, computed with mpmath.
 
 Written with mpmath 1.3.0 at mp.dps = 60 (about 200 bits); run `python3 make_tables.py` in this
 directory to rewrite every table. The output depends only on the float64 inputs and parameters

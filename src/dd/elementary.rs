@@ -1,6 +1,6 @@
 //! Elementary functions in double-double, to about 2^-100 relative: exp, expm1, ln, ln1p and
 //! sin (the last only for the iDDPM u-table). Each is a Taylor series on a reduced argument;
-//! the bounds on the truncation are in the comments, and tests/accuracy.rs checks the results
+//! the bounds on the truncation are in the comments, and tests/core/accuracy checks the results
 //! against mpmath.
 
 use super::{Dd, frexp1};

@@ -2,6 +2,8 @@
 //! independently of the oracle (dense linear algebra), and tolerances specific to them.
 #![allow(dead_code)] // each test file uses only some of the helpers
 
+pub mod samplers;
+
 use elucidated::analytic::{Gaussian, GaussianMixture};
 use elucidated::noise::NoiseStream;
 use nalgebra::{DMatrix, DVector};
@@ -195,4 +197,58 @@ pub fn linear_part(
         })
         .collect();
     DMatrix::from_columns(&cols)
+}
+
+/// A scratch directory under the system's temporary directory, unique to this process and
+/// `name`, created empty and removed with everything in it when dropped (also when the test
+/// fails), so that no test leaves files behind.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory `elucidated-NAME-PID`.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("elucidated-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a scratch directory");
+        TempDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: impl AsRef<std::path::Path>) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+
+    /// The names in the directory, sorted.
+    pub fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read the scratch directory")
+            .map(|e| {
+                e.expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    /// Removes the directory, first making it and its entries writable again (tests make some
+    /// of them read-only).
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let writable = || std::fs::Permissions::from_mode(0o755);
+        let _ = std::fs::set_permissions(&self.0, writable());
+        for entry in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            let _ = std::fs::set_permissions(entry.path(), writable());
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

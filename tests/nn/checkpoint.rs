@@ -1,0 +1,150 @@
+//! Safetensors checkpoints with NVlabs names: round trip, atomic save, and one typed error per
+//! kind of bad file.
+
+use std::collections::HashMap;
+
+use crate::common::TempDir;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use elucidated::Error;
+use elucidated::nn::checkpoint::{TensorSpec, load, save, tensor_spec};
+use elucidated::nn::{Network, NnError, SongUNet, SongUNetConfig};
+
+fn tiny() -> SongUNetConfig {
+    SongUNetConfig {
+        model_channels: 16,
+        channel_mult: vec![1, 2],
+        num_blocks: 1,
+        attn_resolutions: vec![8],
+        ..SongUNetConfig::new(16, 3, 3)
+    }
+}
+
+/// A freshly initialised tiny network's tensors, and its spec.
+fn weights() -> (HashMap<String, Tensor>, TensorSpec) {
+    let vm = VarMap::new();
+    SongUNet::new(
+        VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu),
+        tiny(),
+    )
+    .expect("net");
+    let data = vm.data().lock().expect("lock");
+    let map = data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    (
+        map,
+        tensor_spec(|vb| SongUNet::new(vb, tiny())).expect("spec"),
+    )
+}
+
+fn nn_err(r: elucidated::Result<HashMap<String, Tensor>>) -> NnError {
+    match r {
+        Err(Error::Nn(e)) => e,
+        Err(e) => panic!("expected an Nn error, got {e}"),
+        Ok(_) => panic!("expected an error"),
+    }
+}
+
+#[test]
+fn checkpoint_round_trip_gives_the_same_network_output() -> elucidated::Result<()> {
+    let (w, spec) = weights();
+    let dir = TempDir::new("checkpoint-roundtrip");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let loaded = load(&path, &spec, DType::F32, &Device::Cpu)?;
+    assert_eq!(loaded.len(), w.len());
+    let dev = Device::Cpu;
+    let run = || -> candle_core::Result<Vec<f32>> {
+        let a = SongUNet::new(VarBuilder::from_tensors(w, DType::F32, &dev), tiny())?;
+        let b = SongUNet::new(VarBuilder::from_tensors(loaded, DType::F32, &dev), tiny())?;
+        let x = Tensor::ones((1, 3, 16, 16), DType::F32, &dev)?;
+        let c = Tensor::new(&[0.5f32], &dev)?;
+        let (ya, yb) = (a.forward(&x, &c, None)?, b.forward(&x, &c, None)?);
+        (ya - yb)?.flatten_all()?.to_vec1()
+    };
+    assert!(run().expect("forward").iter().all(|d| *d == 0.0));
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != "net.safetensors")
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    Ok(())
+}
+
+#[test]
+fn checkpoint_missing_tensor_is_named() -> elucidated::Result<()> {
+    let (mut w, spec) = weights();
+    w.remove("dec.16x16_aux_conv.bias");
+    let dir = TempDir::new("checkpoint-missing");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    assert!(matches!(&e, NnError::MissingTensor { name, .. } if name == "dec.16x16_aux_conv.bias"));
+    Ok(())
+}
+
+#[test]
+fn checkpoint_extra_tensor_is_named() -> elucidated::Result<()> {
+    let (mut w, spec) = weights();
+    let t = Tensor::zeros(3, DType::F32, &Device::Cpu).expect("zeros");
+    w.insert("model.extra".into(), t);
+    let dir = TempDir::new("checkpoint-extra");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    assert!(matches!(&e, NnError::UnexpectedTensor { name, .. } if name == "model.extra"));
+    Ok(())
+}
+
+#[test]
+fn checkpoint_wrong_shape_is_named() -> elucidated::Result<()> {
+    let (mut w, spec) = weights();
+    let t = Tensor::zeros((16, 64), DType::F32, &Device::Cpu).expect("zeros");
+    w.insert("map_layer0.weight".into(), t);
+    let dir = TempDir::new("checkpoint-shape");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    let want = NnError::WrongShape {
+        path: path.display().to_string(),
+        name: "map_layer0.weight".into(),
+        expected: vec![64, 16],
+        got: vec![16, 64],
+    };
+    assert_eq!(e, want);
+    Ok(())
+}
+
+#[test]
+fn checkpoint_wrong_dtype_is_named() -> elucidated::Result<()> {
+    let (mut w, spec) = weights();
+    let t = w["map_layer1.bias"].to_dtype(DType::F64).expect("cast");
+    w.insert("map_layer1.bias".into(), t);
+    let dir = TempDir::new("checkpoint-dtype");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    assert!(matches!(&e, NnError::WrongDType { name, .. } if name == "map_layer1.bias"));
+    Ok(())
+}
+
+#[test]
+fn checkpoint_corrupt_file_is_reported() -> elucidated::Result<()> {
+    let (w, spec) = weights();
+    let dir = TempDir::new("checkpoint-corrupt");
+    let path = dir.join("net.safetensors");
+    save(&path, &w)?;
+    let bytes = std::fs::read(&path).expect("read");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncate");
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    assert!(matches!(e, NnError::CorruptCheckpoint { .. }), "{e}");
+    std::fs::write(&path, b"not a checkpoint").expect("write");
+    let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
+    assert!(matches!(e, NnError::CorruptCheckpoint { .. }), "{e}");
+    let missing = load(path.with_extension("nope"), &spec, DType::F32, &Device::Cpu);
+    assert!(matches!(missing, Err(Error::Io { .. })));
+    Ok(())
+}

@@ -7,7 +7,37 @@ use crate::state::State;
 /// A denoiser D(x; sigma) on states of type `S`.
 ///
 /// `x` is the *unscaled* state (x / s(t) in the paper's notation) and `sigma > 0` the noise
-/// level; samplers do the scaling (I07).
+/// level; samplers do the scaling (I07). A user denoiser — here the exact one of isotropic
+/// Gaussian data N(mu, v I), D = mu + v/(v + sigma^2) (x - mu) (I30) — plugs into every sampler:
+///
+/// ```
+/// use elucidated::denoiser::Denoiser;
+/// use elucidated::sampler::{OdeSampler, Sampler, Solver};
+/// use elucidated::schedule::Edm;
+/// use elucidated::steps::Discretization;
+/// use elucidated::Result;
+/// use nalgebra::DVector;
+///
+/// struct Isotropic {
+///     mean: f64,
+///     variance: f64,
+/// }
+///
+/// impl Denoiser<DVector<f64>> for Isotropic {
+///     fn denoise(&self, x: &DVector<f64>, sigma: f64) -> Result<DVector<f64>> {
+///         let shrink = self.variance / (self.variance + sigma * sigma);
+///         Ok(x.map(|v| self.mean + shrink * (v - self.mean)))
+///     }
+/// }
+///
+/// let data = Isotropic { mean: 2.0, variance: 0.0 };
+/// assert_eq!(data.denoise(&DVector::from_element(3, 7.0), 1.0)?[0], 2.0);
+/// let times = Discretization::edm(0.002, 80.0, 7.0)?.times_for(18, &Edm)?;
+/// let heun = OdeSampler::new(&Edm, &times, Solver::HEUN)?;
+/// let x = elucidated::sampler::generate(&heun, &data, &DVector::zeros(3), &[5])?;
+/// assert!(x.iter().all(|&v| (v - 2.0).abs() < 1e-12));
+/// # Ok::<(), elucidated::Error>(())
+/// ```
 pub trait Denoiser<S: State> {
     /// D(x; sigma).
     fn denoise(&self, x: &S, sigma: f64) -> Result<S>;

@@ -118,6 +118,14 @@ pub enum Error {
         /// The dimension that was given.
         got: usize,
     },
+    /// A sampler asked a replayed noise source for a draw it was not given.
+    #[error("no noise was given for draw {draw} of step {step}")]
+    MissingDraw {
+        /// The step that asked.
+        step: usize,
+        /// The draw within the step.
+        draw: usize,
+    },
     /// A matrix that must be symmetric positive semi-definite is not.
     #[error("{what} is not symmetric positive semi-definite")]
     NotPositiveSemiDefinite {

@@ -10,7 +10,48 @@ use nalgebra::{DMatrix, DVector};
 /// A batch of samples forming a real vector space. Coefficients are float64 scalars.
 ///
 /// Operations return `Result` because some backends (a GPU tensor) can fail; the nalgebra
-/// implementations never do.
+/// implementations never do. Only the required methods need writing; the in-place ones have
+/// allocating defaults. A user state — a batch of points on the real line, one per sample:
+///
+/// ```
+/// use elucidated::denoiser::FromFn;
+/// use elucidated::noise::NoiseStream;
+/// use elucidated::sampler::{OdeSampler, Sampler, Solver};
+/// use elucidated::schedule::Edm;
+/// use elucidated::state::State;
+/// use elucidated::steps::Discretization;
+/// use elucidated::Result;
+///
+/// #[derive(Clone, Debug, PartialEq)]
+/// struct Points(Vec<f64>);
+///
+/// impl State for Points {
+///     fn batch_size(&self) -> usize {
+///         self.0.len()
+///     }
+///
+///     fn lin_comb(&self, a: f64, other: &Self, b: f64) -> Result<Self> {
+///         Ok(Points(self.0.iter().zip(&other.0).map(|(x, y)| a * x + b * y).collect()))
+///     }
+///
+///     fn scale(&self, a: f64) -> Result<Self> {
+///         Ok(Points(self.0.iter().map(|x| a * x).collect()))
+///     }
+///
+///     fn randn_like(&self, streams: &mut [NoiseStream]) -> Result<Self> {
+///         // Sample k's noise from stream k only: batch-independent by construction.
+///         Ok(Points(streams.iter_mut().map(NoiseStream::normal).collect()))
+///     }
+/// }
+///
+/// // Data concentrated at -1: the exact denoiser is the constant -1.
+/// let minus_one = FromFn(|x: &Points, _sigma: f64| Ok(Points(vec![-1.0; x.0.len()])));
+/// let times = Discretization::edm(0.002, 80.0, 7.0)?.times_for(10, &Edm)?;
+/// let euler = OdeSampler::new(&Edm, &times, Solver::Euler)?;
+/// let x = elucidated::sampler::generate(&euler, &minus_one, &Points(vec![0.0; 3]), &[1, 2, 3])?;
+/// assert!(x.0.iter().all(|&v| (v + 1.0).abs() < 1e-12));
+/// # Ok::<(), elucidated::Error>(())
+/// ```
 pub trait State: Clone {
     /// Number of independent samples in the batch.
     fn batch_size(&self) -> usize;

@@ -8,7 +8,7 @@ use super::precond::candle;
 use super::state::NetDenoiser;
 use crate::denoiser::{Denoiser, Guided};
 use crate::error::{Error, Result};
-use crate::sampler::{AnySampler, SamplerKind, generate};
+use crate::sampler::{AnySampler, Sampler, SamplerKind, generate};
 use crate::schedule::Edm;
 use crate::steps::Discretization;
 
@@ -102,7 +102,7 @@ impl<D: Denoiser<Tensor>> Denoiser<Tensor> for Counted<'_, D> {
 /// length, a non-finite guidance weight or a zero batch size (all typed), or a failing op.
 pub fn sample_images(
     model: &Model,
-    sampler: &AnySampler,
+    sampler: &(impl Sampler + ?Sized),
     request: Request<'_>,
     device: &Device,
     on_eval: &dyn Fn(),

@@ -2,10 +2,10 @@
 //! share, for the unscaled state y = x/s: y_{i+1} = c_y y_i + c_D D_i + c_P D_{i-1} + c_n eps,
 //! with D_i = D(y_i; sigma_i).
 
+use super::noise::{NoiseRequest, NoiseSource};
 use super::run::{Options, Run, Sample};
 use crate::denoiser::Denoiser;
 use crate::error::Result;
-use crate::noise::NoiseStream;
 use crate::state::State;
 
 /// The noise level and scale at the two ends of a step.
@@ -63,24 +63,36 @@ impl AffinePlan {
         AffinePlan { steps, start }
     }
 
-    pub(crate) fn run<S: State, D: Denoiser<S> + ?Sized>(
+    pub(crate) fn run<S, D, N>(
         &self,
         denoiser: &D,
         latent: &S,
-        streams: &mut [NoiseStream],
+        noise: &mut N,
         options: Options<'_, S>,
-    ) -> Result<Sample<S>> {
+    ) -> Result<Sample<S>>
+    where
+        S: State,
+        D: Denoiser<S> + ?Sized,
+        N: NoiseSource<S> + ?Sized,
+    {
         let (sigma0, scale0) = self.start;
         let mut y = latent.scale(sigma0)?;
         let start = (&y, scale0);
-        let mut run = Run::start(denoiser, options, self.steps.len(), start, streams)?;
+        let mut run = Run::start(denoiser, noise, options, self.steps.len(), start)?;
         let mut previous: Option<S> = None;
         for (i, step) in self.steps.iter().enumerate() {
             let [cy, cd, cp, cn] = step.c;
             let denoised = run.denoise(&y, step.ends.sigma)?;
+            let request = NoiseRequest {
+                step: i,
+                draw: 0,
+                sigma_from: step.ends.sigma,
+                sigma_to: step.ends.sigma_next,
+            };
             let eps = if cn > 0.0 {
-                Some(y.randn_like(streams)?)
+                Some(run.draw(&y, request)?)
             } else {
+                run.unused_draw(&y, request)?;
                 None
             };
             let extra = [
@@ -110,30 +122,8 @@ impl AffinePlan {
     pub(crate) fn nfe(&self) -> usize {
         self.steps.len()
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
 }
-
-/// Implements [`super::Sampler`] for a type with an `AffinePlan` field `plan`.
-macro_rules! affine_sampler {
-    ($t:ty) => {
-        impl $crate::sampler::Sampler for $t {
-            fn steps(&self) -> usize {
-                self.plan.steps.len()
-            }
-
-            fn nfe(&self) -> usize {
-                self.plan.nfe()
-            }
-
-            fn sample_with<S: $crate::state::State, D: $crate::denoiser::Denoiser<S> + ?Sized>(
-                &self,
-                denoiser: &D,
-                latent: &S,
-                streams: &mut [$crate::noise::NoiseStream],
-                options: $crate::sampler::Options<'_, S>,
-            ) -> $crate::error::Result<$crate::sampler::Sample<S>> {
-                self.plan.run(denoiser, latent, streams, options)
-            }
-        }
-    };
-}
-pub(crate) use affine_sampler;

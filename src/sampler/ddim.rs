@@ -1,8 +1,9 @@
 //! DDIM with eta in [0, 1] (Song, Meng, Ermon 2021), taken in x/s (I27), and the ancestral split
 //! of a step into a deterministic part and fresh noise.
 
-use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends};
 use super::grid::SigmaGrid;
+use super::run::plan_sampler;
 use crate::error::{Error, Result, in_range, positive};
 
 /// A step from sigma to sigma_next split into a deterministic step down to `down` and fresh noise
@@ -104,4 +105,4 @@ impl Ddim {
     }
 }
 
-affine_sampler!(Ddim);
+plan_sampler!(Ddim);

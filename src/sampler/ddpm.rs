@@ -1,6 +1,7 @@
 //! DDPM ancestral sampling (Ho et al. 2020, Algorithm 2) from discrete betas (I27).
 
-use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends};
+use super::run::plan_sampler;
 use crate::ddpm::BetaSchedule;
 
 /// The variance of the fresh noise of a DDPM step t -> t - 1.
@@ -75,4 +76,4 @@ impl Ddpm {
     }
 }
 
-affine_sampler!(Ddpm);
+plan_sampler!(Ddpm);

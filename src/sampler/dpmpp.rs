@@ -1,8 +1,9 @@
 //! DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2) in the (s, sigma) formulation: a multistep
 //! solver of the PF-ODE in y = x/s with lambda = -ln sigma, on the same step core.
 
-use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends};
 use super::grid::SigmaGrid;
+use super::run::plan_sampler;
 
 /// DPM-Solver++(2M): with y = x/s, h_i = ln(sigma_i / sigma_{i+1}) and r_i = h_{i-1} / h_i,
 ///
@@ -49,4 +50,4 @@ impl Dpmpp2m {
     }
 }
 
-affine_sampler!(Dpmpp2m);
+plan_sampler!(Dpmpp2m);

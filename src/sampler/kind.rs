@@ -1,15 +1,17 @@
 //! Runtime choice among the samplers that run on a schedule's time grid (the CLI's names).
 
+use super::churn::Churn;
 use super::ddim::Ddim;
 use super::dpmpp::Dpmpp2m;
 use super::grid::SigmaGrid;
-use super::ode::{OdeSampler, Solver};
+use super::noise::NoiseSource;
+use super::ode::OdeSampler;
+use super::plan::Solver;
 use super::run::{Options, Sample, Sampler};
 use super::sde::ReverseSde;
-use super::stochastic::{Churn, StochasticSampler};
+use super::stochastic::StochasticSampler;
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
-use crate::noise::NoiseStream;
 use crate::schedule::Schedule;
 use crate::state::State;
 
@@ -144,13 +146,18 @@ impl Sampler for AnySampler {
         dispatch!(self, s => s.nfe())
     }
 
-    fn sample_with<S: State, D: Denoiser<S> + ?Sized>(
+    fn sample_with<S, D, N>(
         &self,
         denoiser: &D,
         latent: &S,
-        streams: &mut [NoiseStream],
+        noise: &mut N,
         options: Options<'_, S>,
-    ) -> Result<Sample<S>> {
-        dispatch!(self, s => s.sample_with(denoiser, latent, streams, options))
+    ) -> Result<Sample<S>>
+    where
+        S: State,
+        D: Denoiser<S> + ?Sized,
+        N: NoiseSource<S> + ?Sized,
+    {
+        dispatch!(self, s => s.sample_with(denoiser, latent, noise, options))
     }
 }

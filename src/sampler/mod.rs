@@ -23,26 +23,32 @@
 //! [`NoiseStream`]: crate::noise::NoiseStream
 
 mod affine;
+mod churn;
 mod ddim;
 mod ddpm;
 mod dpmpp;
 mod grid;
 mod kind;
 mod law;
+mod noise;
 mod ode;
 mod parallel;
+mod plan;
 mod run;
 mod sde;
 mod stochastic;
 
+pub use churn::{Churn, ChurnStep};
 pub use ddim::{AncestralSplit, Ddim};
 pub use ddpm::{Ddpm, DdpmVariance};
 pub use dpmpp::Dpmpp2m;
 pub use grid::SigmaGrid;
 pub use kind::{AnySampler, SamplerKind};
 pub use law::{GaussianLaw, wasserstein2};
-pub use ode::{OdeSampler, Solver};
+pub use noise::{NoiseConvention, NoiseRequest, NoiseSource, Recorder, Replay};
+pub use ode::OdeSampler;
 pub use parallel::generate_columns;
-pub use run::{Observer, Options, Sample, Sampler, StepEvent, generate};
+pub use plan::Solver;
+pub use run::{Observer, Options, Run, Sample, Sampler, StepEvent, generate};
 pub use sde::{EmStep, ReverseSde};
-pub use stochastic::{Churn, ChurnStep, StochasticSampler};
+pub use stochastic::StochasticSampler;

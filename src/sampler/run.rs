@@ -1,8 +1,9 @@
 //! What every sampler shares: the [`Sampler`] trait, per-step callbacks, trajectories and the
 //! count of denoiser evaluations (NFE).
 
+use super::noise::{NoiseConvention, NoiseRequest, NoiseSource};
 use crate::denoiser::Denoiser;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::noise::NoiseStream;
 use crate::state::State;
 
@@ -28,10 +29,12 @@ pub struct StepEvent<'a, S> {
 /// A per-step callback (progress bars, live previews).
 pub type Observer<'a, S> = dyn FnMut(&StepEvent<'_, S>) + 'a;
 
-/// How to run a sampler: an optional per-step callback and whether to keep the trajectory.
+/// How to run a sampler: an optional per-step callback, whether to keep the trajectory, and
+/// which noise draws to make ([`NoiseConvention`]).
 pub struct Options<'a, S> {
     observer: Option<&'a mut Observer<'a, S>>,
     record: bool,
+    convention: NoiseConvention,
 }
 
 impl<S> Default for Options<'_, S> {
@@ -39,12 +42,13 @@ impl<S> Default for Options<'_, S> {
         Options {
             observer: None,
             record: false,
+            convention: NoiseConvention::default(),
         }
     }
 }
 
 impl<'a, S> Options<'a, S> {
-    /// No callback, no trajectory.
+    /// No callback, no trajectory, draws where the noise is used.
     pub fn new() -> Self {
         Self::default()
     }
@@ -59,6 +63,27 @@ impl<'a, S> Options<'a, S> {
     pub fn record(mut self) -> Self {
         self.record = true;
         self
+    }
+
+    /// Makes the draws `convention` says.
+    pub fn noise_convention(mut self, convention: NoiseConvention) -> Self {
+        self.convention = convention;
+        self
+    }
+
+    /// Whether a callback was given.
+    pub fn observes(&self) -> bool {
+        self.observer.is_some()
+    }
+
+    /// Whether the trajectory is kept.
+    pub fn records(&self) -> bool {
+        self.record
+    }
+
+    /// Which draws are made.
+    pub fn convention(&self) -> NoiseConvention {
+        self.convention
     }
 }
 
@@ -75,9 +100,63 @@ pub struct Sample<S> {
 
 /// A sampler: maps standard normal latents to samples by calling a denoiser N times or more.
 ///
-/// Generic over the [`State`] and the [`Denoiser`], so the same code runs on nalgebra vectors
-/// with an analytic denoiser and on tensors with a network. Construction validates every
-/// parameter; a run fails only when the state or the denoiser does.
+/// Generic over the [`State`], the [`Denoiser`] and the [`NoiseSource`], so the same code runs
+/// on nalgebra vectors with an analytic denoiser and on tensors with a network. Construction
+/// validates every parameter; a run fails only when the state, the denoiser or the noise source
+/// does. A sampler written outside the crate does its bookkeeping through [`Run`]:
+///
+/// ```
+/// use elucidated::denoiser::{Denoiser, FromFn};
+/// use elucidated::noise::NoiseStream;
+/// use elucidated::sampler::{NoiseSource, Options, Run, Sample, Sampler};
+/// use elucidated::state::State;
+/// use elucidated::Result;
+/// use nalgebra::DVector;
+///
+/// /// One Euler step of dx/dsigma = (x - D)/sigma from sigma_max straight to 0: x_1 = D(x_0).
+/// struct OneStep {
+///     sigma_max: f64,
+/// }
+///
+/// impl Sampler for OneStep {
+///     fn steps(&self) -> usize {
+///         1
+///     }
+///
+///     fn nfe(&self) -> usize {
+///         1
+///     }
+///
+///     fn sample_with<S, D, N>(
+///         &self,
+///         denoiser: &D,
+///         latent: &S,
+///         noise: &mut N,
+///         options: Options<'_, S>,
+///     ) -> Result<Sample<S>>
+///     where
+///         S: State,
+///         D: Denoiser<S> + ?Sized,
+///         N: NoiseSource<S> + ?Sized,
+///     {
+///         let x0 = latent.scale(self.sigma_max)?;
+///         let mut run = Run::start(denoiser, noise, options, 1, (&x0, 1.0))?;
+///         let denoised = run.denoise(&x0, self.sigma_max)?;
+///         run.step_done(0, (self.sigma_max, 0.0), (&denoised, 1.0), &denoised)?;
+///         run.finish(denoised, 1.0)
+///     }
+/// }
+///
+/// // Data concentrated at y = 3: the exact denoiser is the constant 3.
+/// let three = FromFn(|x: &DVector<f64>, _sigma: f64| Ok(x.map(|_| 3.0)));
+/// let mut streams = NoiseStream::for_seeds(&[1]);
+/// let latent = DVector::from_element(2, 0.7);
+/// let run = OneStep { sigma_max: 80.0 }
+///     .sample_with(&three, &latent, &mut streams, Options::new().record())?;
+/// assert_eq!(run.x, DVector::from_element(2, 3.0));
+/// assert_eq!((run.nfe, run.trajectory.len()), (1, 2));
+/// # Ok::<(), elucidated::Error>(())
+/// ```
 pub trait Sampler {
     /// The number of steps N.
     fn steps(&self) -> usize;
@@ -85,25 +164,30 @@ pub trait Sampler {
     /// The denoiser evaluations (NFE) one run makes.
     fn nfe(&self) -> usize;
 
-    /// Runs from `latent` (standard normal; x_0 = sigma_0 s_0 latent). Sample k's noise comes
-    /// from `streams[k]` only, one stream per sample of the batch.
-    fn sample_with<S: State, D: Denoiser<S> + ?Sized>(
+    /// Runs from `latent` (standard normal; x_0 = sigma_0 s_0 latent), taking fresh noise from
+    /// `noise` (for the crate's determinism, one [`NoiseStream`] per sample of the batch: sample
+    /// k's noise from `streams[k]` only).
+    fn sample_with<S, D, N>(
         &self,
         denoiser: &D,
         latent: &S,
-        streams: &mut [NoiseStream],
+        noise: &mut N,
         options: Options<'_, S>,
-    ) -> Result<Sample<S>>;
+    ) -> Result<Sample<S>>
+    where
+        S: State,
+        D: Denoiser<S> + ?Sized,
+        N: NoiseSource<S> + ?Sized;
 
     /// [`Sampler::sample_with`] with no callback, returning the final state only.
-    fn sample<S: State, D: Denoiser<S> + ?Sized>(
-        &self,
-        denoiser: &D,
-        latent: &S,
-        streams: &mut [NoiseStream],
-    ) -> Result<S> {
+    fn sample<S, D, N>(&self, denoiser: &D, latent: &S, noise: &mut N) -> Result<S>
+    where
+        S: State,
+        D: Denoiser<S> + ?Sized,
+        N: NoiseSource<S> + ?Sized,
+    {
         Ok(self
-            .sample_with(denoiser, latent, streams, Options::default())?
+            .sample_with(denoiser, latent, noise, Options::default())?
             .x)
     }
 }
@@ -122,13 +206,16 @@ pub fn generate<P: Sampler + ?Sized, S: State, D: Denoiser<S> + ?Sized>(
     sampler.sample(denoiser, &latent, &mut streams)
 }
 
-/// The bookkeeping of one run: counts evaluations, calls the observer, records the trajectory.
+/// The bookkeeping of one run, for samplers inside and outside the crate: counts denoiser
+/// evaluations, makes the noise draws the [`NoiseConvention`] asks for, calls the observer and
+/// records the trajectory.
 ///
 /// Samplers keep the unscaled state y = x/s, the denoiser's input, so that no pass over the
 /// data is spent on scaling at each evaluation; the scaled x = s y is formed only for the
 /// observer, the trajectory and the result, and not at all where s = 1.
-pub(crate) struct Run<'a, 'o, S, D: ?Sized> {
+pub struct Run<'a, 'o, S, D: ?Sized, N: ?Sized> {
     denoiser: &'a D,
+    noise: &'a mut N,
     options: Options<'o, S>,
     steps: usize,
     nfe: usize,
@@ -161,23 +248,22 @@ fn scaled<S: State>(y: &S, scale: f64) -> Result<std::borrow::Cow<'_, S>> {
     }
 }
 
-impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
-    /// Starts a run of `steps` steps at y_0 = `y0` with scale `scale0`, checking one stream
-    /// per sample.
-    pub(crate) fn start(
+impl<'a, 'o, S, D, N> Run<'a, 'o, S, D, N>
+where
+    S: State,
+    D: Denoiser<S> + ?Sized,
+    N: NoiseSource<S> + ?Sized,
+{
+    /// Starts a run of `steps` steps at the unscaled state y_0 = `y0` with scale `scale0`
+    /// (recorded as x_0 = s_0 y_0), after checking that `noise` can serve the batch.
+    pub fn start(
         denoiser: &'a D,
+        noise: &'a mut N,
         options: Options<'o, S>,
         steps: usize,
         (y0, scale0): (&S, f64),
-        streams: &[NoiseStream],
     ) -> Result<Self> {
-        if streams.len() != y0.batch_size() {
-            return Err(Error::DimensionMismatch {
-                what: "noise streams per sample",
-                expected: y0.batch_size(),
-                got: streams.len(),
-            });
-        }
+        noise.check(y0)?;
         let trajectory = if options.record {
             vec![scaled(y0, scale0)?.into_owned()]
         } else {
@@ -185,6 +271,7 @@ impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
         };
         Ok(Run {
             denoiser,
+            noise,
             options,
             steps,
             nfe: 0,
@@ -192,15 +279,34 @@ impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
         })
     }
 
-    /// D(y; sigma) for the unscaled state `y`.
-    pub(crate) fn denoise(&mut self, y: &S, sigma: f64) -> Result<S> {
+    /// D(y; sigma) for the unscaled state `y`, counted.
+    pub fn denoise(&mut self, y: &S, sigma: f64) -> Result<S> {
         self.nfe += 1;
         self.denoiser.denoise(y, sigma)
     }
 
-    /// Reports the end of step `step` from `sigma` to `sigma_next`, reaching y with scale
-    /// `scale` there.
-    pub(crate) fn step_done(
+    /// Standard normal noise shaped like `like`, for a draw the step uses.
+    pub fn draw(&mut self, like: &S, request: NoiseRequest) -> Result<S> {
+        self.noise.draw(like, &request)
+    }
+
+    /// A draw the step does not use (its coefficient is 0): made and discarded under
+    /// [`NoiseConvention::EveryStep`], not made under [`NoiseConvention::WhereUsed`].
+    pub fn unused_draw(&mut self, like: &S, request: NoiseRequest) -> Result<()> {
+        if self.options.convention == NoiseConvention::EveryStep {
+            self.noise.draw(like, &request)?;
+        }
+        Ok(())
+    }
+
+    /// Denoiser evaluations so far.
+    pub fn nfe(&self) -> usize {
+        self.nfe
+    }
+
+    /// Reports the end of step `step` from `sigma` to `sigma_next`, reaching the unscaled state
+    /// y with scale `scale` there; `denoised` is the step's first denoiser output.
+    pub fn step_done(
         &mut self,
         step: usize,
         (sigma, sigma_next): (f64, f64),
@@ -229,7 +335,7 @@ impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
     }
 
     /// The result: the final state x = s y.
-    pub(crate) fn finish(self, y: S, scale: f64) -> Result<Sample<S>> {
+    pub fn finish(self, y: S, scale: f64) -> Result<Sample<S>> {
         let x = if scale == 1.0 { y } else { y.scale(scale)? };
         Ok(Sample {
             x,
@@ -238,3 +344,35 @@ impl<'a, 'o, S: State, D: Denoiser<S> + ?Sized> Run<'a, 'o, S, D> {
         })
     }
 }
+
+/// Implements [`Sampler`] for a type whose field `plan` holds its precomputed steps (a plan with
+/// `len()`, `nfe()` and `run(denoiser, latent, noise, options)`).
+macro_rules! plan_sampler {
+    ($t:ty) => {
+        impl $crate::sampler::Sampler for $t {
+            fn steps(&self) -> usize {
+                self.plan.len()
+            }
+
+            fn nfe(&self) -> usize {
+                self.plan.nfe()
+            }
+
+            fn sample_with<S, D, N>(
+                &self,
+                denoiser: &D,
+                latent: &S,
+                noise: &mut N,
+                options: $crate::sampler::Options<'_, S>,
+            ) -> $crate::error::Result<$crate::sampler::Sample<S>>
+            where
+                S: $crate::state::State,
+                D: $crate::denoiser::Denoiser<S> + ?Sized,
+                N: $crate::sampler::NoiseSource<S> + ?Sized,
+            {
+                self.plan.run(denoiser, latent, noise, options)
+            }
+        }
+    };
+}
+pub(crate) use plan_sampler;

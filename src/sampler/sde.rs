@@ -1,8 +1,9 @@
 //! Euler–Maruyama for the reverse SDE of EDM Eq. 6 (I26), for any (s, sigma) and any beta(t).
 
-use super::affine::{AffinePlan, AffineStep, Ends, affine_sampler};
+use super::affine::{AffinePlan, AffineStep, Ends};
 use super::grid::TimeGrid;
-use super::ode::euler_coefficients;
+use super::plan::euler_coefficients;
+use super::run::plan_sampler;
 use crate::error::{Error, Result};
 use crate::schedule::Schedule;
 use crate::sde::Coefficients;
@@ -106,4 +107,4 @@ fn em_step(cur: &Coefficients, next: &Coefficients, beta: f64) -> Result<EmStep>
     })
 }
 
-affine_sampler!(ReverseSde);
+plan_sampler!(ReverseSde);

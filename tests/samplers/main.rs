@@ -10,6 +10,7 @@ mod determinism;
 mod fig2;
 mod guidance;
 mod law;
+mod noise;
 mod order;
 mod sde;
 mod stochastic;

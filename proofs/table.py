@@ -56,6 +56,9 @@ TITLES = {
     "I29": "Classifier-free guidance",
     "I30": "Gaussian data: denoiser and flow",
     "I31": "Gaussian mixture",
+    "I35": "Exponential integrators, multistep methods",
+    "I36": "Stochastic solvers, ancestral split",
+    "I37": "Brownian noise",
 }
 
 ITEM = re.compile(

@@ -23,6 +23,23 @@ impl NoiseStream {
         }
     }
 
+    /// The stream of `key` within the sample with seed `seed`: an independent ChaCha20 stream
+    /// seeded by all 256 bits of (seed, key), for noise that must be a function of its position
+    /// (a node of a Brownian tree) rather than of the order of the draws.
+    pub fn keyed(seed: u64, key: [u64; 3]) -> Self {
+        let mut bytes = [0u8; 32];
+        for (chunk, word) in bytes
+            .chunks_exact_mut(8)
+            .zip([seed, key[0], key[1], key[2]])
+        {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        NoiseStream {
+            rng: ChaCha20Rng::from_seed(bytes),
+            spare: None,
+        }
+    }
+
     /// One stream per seed.
     pub fn for_seeds(seeds: &[u64]) -> Vec<Self> {
         seeds.iter().map(|&s| Self::new(s)).collect()

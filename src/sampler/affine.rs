@@ -92,7 +92,9 @@ impl AffinePlan {
             let eps = if cn > 0.0 {
                 Some(run.draw(&y, request)?)
             } else {
-                run.unused_draw(&y, request)?;
+                if step.ends.sigma_next > 0.0 {
+                    run.unused_draw(&y, request)?;
+                }
                 None
             };
             let extra = [

@@ -8,15 +8,16 @@ use crate::error::{Error, Result, in_range, positive};
 
 /// A step from sigma to sigma_next split into a deterministic step down to `down` and fresh noise
 /// of standard deviation `up`, with down^2 + up^2 = sigma_next^2 (DDIM's sigma_t(eta) in
-/// sigma units, I27):
+/// sigma units, I27; the ancestral split of I36):
 ///
-/// up = eta sigma_next sqrt(1 - sigma_next^2 / sigma^2),
-/// down = sigma_next sqrt((1 - eta^2) + eta^2 sigma_next^2 / sigma^2).
+/// up = sigma_next min(1, eta sqrt(1 - sigma_next^2 / sigma^2)),
+/// down = sigma_next sqrt(max(0, (1 - eta^2) + eta^2 sigma_next^2 / sigma^2)).
 ///
-/// `up` is formed as sigma_next times a product of two factors in [0, 1], so it can never exceed
-/// sigma_next and `down` is never the square root of a negative number (the ancestral step of
-/// other libraries computes sqrt(sigma_next^2 - up^2), which rounding can make NaN). Both
-/// radicands are sums of non-negative terms, free of cancellation.
+/// For eta in [0, 1] (DDIM) the clamps never act; beyond (k-diffusion's ancestral samplers
+/// accept any eta >= 0) up reaches sigma_next and down 0. `up` is formed as sigma_next times a
+/// factor in [0, 1], so it can never exceed sigma_next and `down` is never the square root of a
+/// negative number (the ancestral step of other libraries computes sqrt(sigma_next^2 - up^2),
+/// which rounding can make NaN). Both radicands are free of cancellation for eta <= 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AncestralSplit {
     /// sigma_down, the level the deterministic step goes to.
@@ -26,7 +27,8 @@ pub struct AncestralSplit {
 }
 
 impl AncestralSplit {
-    /// The split of the step from `sigma > 0` to `0 <= sigma_next < sigma` at `eta` in [0, 1].
+    /// The split of the step from `sigma > 0` to `0 <= sigma_next < sigma` at a finite
+    /// `eta >= 0`.
     pub fn new(sigma: f64, sigma_next: f64, eta: f64) -> Result<Self> {
         positive("sigma", sigma)?;
         in_range("sigma_next", sigma_next, 0.0, sigma)?;
@@ -37,13 +39,13 @@ impl AncestralSplit {
                 next: sigma_next,
             });
         }
-        in_range("eta", eta, 0.0, 1.0)?;
+        in_range("eta", eta, 0.0, f64::MAX)?;
         let q = sigma_next / sigma;
         let one_minus_q2 = ((1.0 - q) * (1.0 + q)).min(1.0);
-        let up = sigma_next * (eta * one_minus_q2.sqrt());
+        let up = sigma_next * (eta * one_minus_q2.sqrt()).min(1.0);
         let down_sq = (1.0 - eta) * (1.0 + eta) + (eta * q) * (eta * q);
         Ok(AncestralSplit {
-            down: sigma_next * down_sq.min(1.0).sqrt(),
+            down: sigma_next * down_sq.clamp(0.0, 1.0).sqrt(),
             up,
         })
     }
@@ -78,6 +80,20 @@ impl Ddim {
     /// DDIM along `grid` with `eta` in [0, 1].
     pub fn new(grid: &SigmaGrid, eta: f64) -> Result<Self> {
         in_range("eta", eta, 0.0, 1.0)?;
+        Self::build(grid, eta, 1.0)
+    }
+
+    /// The ancestral Euler sampler of k-diffusion (`sample_euler_ancestral`) along `grid`: the
+    /// same step with any finite `eta >= 0` (the split of I36 clamps sigma_up at sigma_next) and
+    /// the noise scaled by a finite `s_noise >= 0`. `Ddim::ancestral(grid, eta, 1.0)` is
+    /// `Ddim::new(grid, eta)` for eta in [0, 1].
+    pub fn ancestral(grid: &SigmaGrid, eta: f64, s_noise: f64) -> Result<Self> {
+        in_range("eta", eta, 0.0, f64::MAX)?;
+        in_range("s_noise", s_noise, 0.0, f64::MAX)?;
+        Self::build(grid, eta, s_noise)
+    }
+
+    fn build(grid: &SigmaGrid, eta: f64, s_noise: f64) -> Result<Self> {
         let (sigma, scale) = (grid.sigmas(), grid.scales());
         let steps = (0..grid.steps())
             .map(|i| {
@@ -90,7 +106,10 @@ impl Ddim {
                     sigma_next: sn,
                     scale_next: scale[i + 1],
                 };
-                Ok(AffineStep::unscaled(ends, [1.0 + r, -r, 0.0, split.up]))
+                Ok(AffineStep::unscaled(
+                    ends,
+                    [1.0 + r, -r, 0.0, split.up * s_noise],
+                ))
             })
             .collect::<Result<_>>()?;
         Ok(Ddim {

@@ -8,6 +8,10 @@
 //! - [`ReverseSde`]: Euler–Maruyama for the reverse SDE of Eq. 6 with any beta(t) (I26).
 //! - [`Ddim`] with eta in [0, 1] and [`Ddpm`] ancestral sampling from discrete betas (I27).
 //! - [`Dpmpp2m`]: the multistep DPM-Solver++(2M) in the (s, sigma) formulation.
+//! - [`Dpm2`] (deterministic and ancestral) and [`DpmppSde`]: k-diffusion's DPM-2 and
+//!   DPM-Solver++ SDE (I35, I36); [`Ddim::ancestral`] is its Euler ancestral with eta and s_noise.
+//! - Noise sources ([`NoiseSource`]): the per-sample streams, [`Replay`] of given draws,
+//!   [`Recorder`], and one Brownian path per sample ([`BrownianNoise`], I37).
 //! - [`SamplerKind`] and [`AnySampler`]: the choice by name at run time.
 //! - [`GaussianLaw`]: the exact law of any sampler's output on Gaussian data, and its
 //!   [`wasserstein2`] distance to the data.
@@ -23,10 +27,13 @@
 //! [`NoiseStream`]: crate::noise::NoiseStream
 
 mod affine;
+mod brownian;
 mod churn;
 mod ddim;
 mod ddpm;
+mod dpm2;
 mod dpmpp;
+mod dpmpp_sde;
 mod grid;
 mod kind;
 mod law;
@@ -38,10 +45,13 @@ mod run;
 mod sde;
 mod stochastic;
 
+pub use brownian::BrownianNoise;
 pub use churn::{Churn, ChurnStep};
 pub use ddim::{AncestralSplit, Ddim};
 pub use ddpm::{Ddpm, DdpmVariance};
+pub use dpm2::Dpm2;
 pub use dpmpp::Dpmpp2m;
+pub use dpmpp_sde::DpmppSde;
 pub use grid::SigmaGrid;
 pub use kind::{AnySampler, SamplerKind};
 pub use law::{GaussianLaw, wasserstein2};

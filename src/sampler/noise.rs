@@ -41,9 +41,11 @@ pub enum NoiseConvention {
     /// churn and its ancestral samplers draw exactly there.
     #[default]
     WhereUsed,
-    /// Draw 0 of every step is made, also where its coefficient is 0 (and then discarded), as
-    /// NVlabs's `edm_sampler` draws at every step: a stream consumed in order stays aligned with
-    /// theirs.
+    /// Every draw a step can make is made, also where its coefficient is 0 (and then
+    /// discarded): the churn draw at the start of every step of Algorithm 2, as NVlabs's
+    /// `edm_sampler` draws at every step, and the noise at the end of every step of an
+    /// ancestral or SDE sampler that does not end at sigma = 0 (no noise can follow a step into
+    /// 0). A stream consumed in order then stays aligned with theirs.
     EveryStep,
 }
 

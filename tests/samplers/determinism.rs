@@ -5,8 +5,8 @@ use crate::common::samplers::{latents, log_spaced};
 use elucidated::ddpm::BetaSchedule;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
-    Churn, Ddim, Ddpm, DdpmVariance, Dpmpp2m, OdeSampler, ReverseSde, Sampler, SigmaGrid, Solver,
-    StochasticSampler, generate, generate_columns,
+    Churn, Ddim, Ddpm, DdpmVariance, Dpm2, Dpmpp2m, DpmppSde, OdeSampler, ReverseSde, Sampler,
+    SigmaGrid, Solver, StochasticSampler, generate, generate_columns,
 };
 use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::steps::Discretization;
@@ -69,6 +69,13 @@ fn batch_size_and_thread_count_independence_bitwise() {
     assert_batch_independent("reverse sde", &ReverseSde::song(&vp, &times).unwrap());
     assert_batch_independent("ddim", &Ddim::new(&grid, 0.7).unwrap());
     assert_batch_independent("dpm++2m", &Dpmpp2m::new(&grid));
+    assert_batch_independent(
+        "euler ancestral",
+        &Ddim::ancestral(&grid, 1.3, 1.003).unwrap(),
+    );
+    assert_batch_independent("dpm2", &Dpm2::new(&grid));
+    assert_batch_independent("dpm2 ancestral", &Dpm2::ancestral(&grid, 1.0, 1.0).unwrap());
+    assert_batch_independent("dpm++ sde", &DpmppSde::new(&grid, 1.0, 1.0).unwrap());
     let betas = BetaSchedule::linear(1e-4, 0.02, 40).unwrap();
     assert_batch_independent("ddpm", &Ddpm::new(&betas, DdpmVariance::Posterior));
 }

@@ -5,8 +5,10 @@
 mod common;
 
 mod basic;
+mod brownian;
 mod ddpm;
 mod determinism;
+mod dpm;
 mod fig2;
 mod guidance;
 mod law;

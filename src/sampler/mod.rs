@@ -8,8 +8,9 @@
 //! - [`ReverseSde`]: Euler–Maruyama for the reverse SDE of Eq. 6 with any beta(t) (I26).
 //! - [`Ddim`] with eta in [0, 1] and [`Ddpm`] ancestral sampling from discrete betas (I27).
 //! - [`Dpmpp2m`]: the multistep DPM-Solver++(2M) in the (s, sigma) formulation.
-//! - [`Dpm2`] (deterministic and ancestral) and [`DpmppSde`]: k-diffusion's DPM-2 and
-//!   DPM-Solver++ SDE (I35, I36); [`Ddim::ancestral`] is its Euler ancestral with eta and s_noise.
+//! - k-diffusion's samplers (I35, I36): [`Dpm2`] (deterministic and ancestral), [`Lms`],
+//!   [`Dpmpp2sAncestral`], [`DpmppSde`], [`DpmppMultistepSde`] (2M SDE, midpoint and Heun; 3M
+//!   SDE); [`Ddim::ancestral`] is its Euler ancestral with eta and s_noise.
 //! - Noise sources ([`NoiseSource`]): the per-sample streams, [`Replay`] of given draws,
 //!   [`Recorder`], and one Brownian path per sample ([`BrownianNoise`], I37).
 //! - [`SamplerKind`] and [`AnySampler`]: the choice by name at run time.
@@ -33,10 +34,13 @@ mod ddim;
 mod ddpm;
 mod dpm2;
 mod dpmpp;
+mod dpmpp_2s;
+mod dpmpp_msde;
 mod dpmpp_sde;
 mod grid;
 mod kind;
 mod law;
+mod lms;
 mod noise;
 mod ode;
 mod parallel;
@@ -51,10 +55,13 @@ pub use ddim::{AncestralSplit, Ddim};
 pub use ddpm::{Ddpm, DdpmVariance};
 pub use dpm2::Dpm2;
 pub use dpmpp::Dpmpp2m;
+pub use dpmpp_2s::Dpmpp2sAncestral;
+pub use dpmpp_msde::{DpmppMultistepSde, SecondOrder};
 pub use dpmpp_sde::DpmppSde;
 pub use grid::SigmaGrid;
 pub use kind::{AnySampler, SamplerKind};
 pub use law::{GaussianLaw, wasserstein2};
+pub use lms::{Lms, MAX_LMS_ORDER};
 pub use noise::{NoiseConvention, NoiseRequest, NoiseSource, Recorder, Replay};
 pub use ode::OdeSampler;
 pub use parallel::generate_columns;

@@ -5,8 +5,9 @@ use crate::common::samplers::{latents, log_spaced};
 use elucidated::ddpm::BetaSchedule;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
-    Churn, Ddim, Ddpm, DdpmVariance, Dpm2, Dpmpp2m, DpmppSde, OdeSampler, ReverseSde, Sampler,
-    SigmaGrid, Solver, StochasticSampler, generate, generate_columns,
+    Churn, Ddim, Ddpm, DdpmVariance, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde,
+    Lms, OdeSampler, ReverseSde, Sampler, SecondOrder, SigmaGrid, Solver, StochasticSampler,
+    generate, generate_columns,
 };
 use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::steps::Discretization;
@@ -76,6 +77,20 @@ fn batch_size_and_thread_count_independence_bitwise() {
     assert_batch_independent("dpm2", &Dpm2::new(&grid));
     assert_batch_independent("dpm2 ancestral", &Dpm2::ancestral(&grid, 1.0, 1.0).unwrap());
     assert_batch_independent("dpm++ sde", &DpmppSde::new(&grid, 1.0, 1.0).unwrap());
+    assert_batch_independent(
+        "dpm++ 2s ancestral",
+        &Dpmpp2sAncestral::new(&grid, 1.0, 1.0).unwrap(),
+    );
+    let heun_form = SecondOrder::Heun;
+    assert_batch_independent(
+        "dpm++ 2m sde",
+        &DpmppMultistepSde::two_m(&grid, 1.0, 1.0, heun_form).unwrap(),
+    );
+    assert_batch_independent(
+        "dpm++ 3m sde",
+        &DpmppMultistepSde::three_m(&grid, 1.0, 1.0).unwrap(),
+    );
+    assert_batch_independent("lms 4", &Lms::new(&grid, 4).unwrap());
     let betas = BetaSchedule::linear(1e-4, 0.02, 40).unwrap();
     assert_batch_independent("ddpm", &Ddpm::new(&betas, DdpmVariance::Posterior));
 }

@@ -20,6 +20,3 @@ pub use prediction::{Prediction, VpLevel};
 pub use schedule::DiscreteSchedule;
 pub use spacing::{SigmaSpacing, Spacing};
 pub use table::{DiscreteTable, MIN_ALPHA_BAR, MIN_BETA};
-
-#[cfg(test)]
-mod tests;

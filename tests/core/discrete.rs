@@ -1,22 +1,20 @@
 //! I32–I34 on the discrete tables, spacings and prediction types.
 
-use crate::Error;
-use crate::analytic::Gaussian;
-use crate::denoiser::Denoiser;
-use crate::discrete::{
+use elucidated::Error;
+use elucidated::analytic::Gaussian;
+use elucidated::denoiser::Denoiser;
+use elucidated::discrete::{
     DiscreteDenoiser, DiscreteSchedule, DiscreteTable, Prediction, SigmaSpacing, Spacing, Timestep,
     VpLevel,
 };
-use crate::noise::NoiseStream;
-use crate::sampler::{Ddim, OdeSampler, Sampler, SigmaGrid, Solver};
-use crate::schedule::Schedule;
-use crate::sde::Coefficients;
-use crate::tolerance::{REL_FLOAT, rel_diff};
+use elucidated::noise::NoiseStream;
+use elucidated::sampler::{Ddim, OdeSampler, Sampler, SigmaGrid, Solver};
+use elucidated::schedule::Schedule;
+use elucidated::sde::Coefficients;
+use elucidated::tolerance::{REL_FLOAT, rel_diff};
 use nalgebra::{DMatrix, DVector};
 
-#[allow(dead_code)]
-#[path = "../../tests/accuracy/reference.rs"]
-mod reference;
+use crate::accuracy::reference;
 
 /// Evaluated in double-double and rounded once: half an ULP plus the five decimals of the
 /// tables' offsets.
@@ -96,7 +94,7 @@ fn i33_beta_formulas_match_mpmath() {
         let betas = table.betas();
         let worst = reference
             .rows()
-            .map(|r| crate::tolerance::ulp_distance(betas[r.int("i")], r.input("beta")))
+            .map(|r| elucidated::tolerance::ulp_distance(betas[r.int("i")], r.input("beta")))
             .fold(0.0, f64::max);
         println!("{name} betas: max {worst} ULP");
         assert!(worst <= ULP_BETA_FORMULA, "{name}: {worst} ULP");
@@ -361,7 +359,7 @@ fn exact_model(
     g: &Gaussian,
     schedule: &DiscreteSchedule,
     p: Prediction,
-) -> impl Fn(&DVector<f64>, f64) -> crate::Result<DVector<f64>> {
+) -> impl Fn(&DVector<f64>, f64) -> elucidated::Result<DVector<f64>> {
     let (g, schedule) = (g.clone(), schedule.clone());
     move |x: &DVector<f64>, t: f64| {
         let sigma = schedule.sigma_at(t);

@@ -4,17 +4,20 @@
 //! ([`DiscreteSchedule`], k-diffusion's log-sigma interpolation, and nearest-timestep
 //! quantisation), the eps / v / x0 prediction types and their conversions to and from the
 //! denoiser ([`Prediction`], [`DiscreteDenoiser`]), and the timestep spacings of diffusers and
-//! the sigma spacings over a table ([`Spacing`], [`SigmaSpacing`]).
+//! the sigma spacings over a table ([`Spacing`], [`SigmaSpacing`]), and DDIM in timestep form
+//! ([`DiscreteDdim`]), which starts at sigma = inf on a zero-terminal-SNR table.
 //!
 //! A discrete model is thereby an ordinary denoiser on an ordinary schedule: every coefficient,
 //! sampler and the analytic oracle of the crate apply to it unchanged.
 
+mod ddim;
 mod model;
 mod prediction;
 mod schedule;
 mod spacing;
 mod table;
 
+pub use ddim::{DiscreteDdim, FinalStep};
 pub use model::{DiscreteDenoiser, DiscreteModel, Timestep};
 pub use prediction::{Prediction, VpLevel};
 pub use schedule::DiscreteSchedule;

@@ -1,6 +1,7 @@
 //! Discrete noise tables: alpha-bar_i = prod_{j <= i} (1 - beta_j), i = 0..T-1, and the VP noise
 //! levels and scales they define (I33).
 
+use super::VpLevel;
 use crate::dd::Dd;
 use crate::ddpm::BetaSchedule;
 use crate::error::{Error, Result, finite};
@@ -12,7 +13,7 @@ use crate::error::{Error, Result, finite};
 /// Every entry is computed in double-double from the betas or the given alpha-bars and rounded
 /// once: ln abar_i = sum_{j <= i} ln(1 - beta_j) term by term (ln_1p), 1 - abar_i = -expm1(ln
 /// abar_i), so that sigma_i and s_i are correctly rounded but for about 2^-100 relative (measured
-/// against mpmath by `i33_table_sigmas_match_mpmath`). The last entry may have abar = 0 (zero
+/// against mpmath by `i33_table_sigmas_and_scales_match_mpmath`). The last entry may have abar = 0 (zero
 /// terminal SNR, I34): there sigma = inf and s = 0; every other entry has 0 < abar < 1.
 ///
 /// ```
@@ -263,6 +264,18 @@ impl DiscreteTable {
     /// The scales s_i = sqrt(abar_i) = 1/sqrt(1 + sigma_i^2) (I33), strictly decreasing.
     pub fn scales(&self) -> &[f64] {
         &self.scale
+    }
+
+    /// The coefficients of entry `k` (k < T): sigma_k, a = s_k = sqrt(abar_k) and
+    /// b = sqrt(1 - abar_k), each rounded once from the double-double entry (I32). `None` past
+    /// the table.
+    pub fn level(&self, k: usize) -> Option<VpLevel> {
+        let complement = self.complement.get(k)?;
+        Some(VpLevel {
+            sigma: self.sigma[k],
+            signal: self.scale[k],
+            noise: complement.sqrt().to_f64(),
+        })
     }
 
     /// Whether the last entry has abar = 0 (sigma = inf): a zero-terminal-SNR table (I34).

@@ -1,11 +1,11 @@
-//! I32–I34 on the discrete tables, spacings and prediction types.
+//! I32–I34 on the discrete tables, spacings, prediction types and DDIM in timestep form.
 
 use elucidated::Error;
 use elucidated::analytic::Gaussian;
 use elucidated::denoiser::Denoiser;
 use elucidated::discrete::{
-    DiscreteDenoiser, DiscreteSchedule, DiscreteTable, Prediction, SigmaSpacing, Spacing, Timestep,
-    VpLevel,
+    DiscreteDdim, DiscreteDenoiser, DiscreteSchedule, DiscreteTable, FinalStep, Prediction,
+    SigmaSpacing, Spacing, Timestep, VpLevel,
 };
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Ddim, OdeSampler, Sampler, SigmaGrid, Solver};
@@ -479,3 +479,125 @@ fn i33_samplers_on_the_discrete_schedule_converge_to_the_exact_flow() {
 /// A fitted convergence order may differ from the nominal one by this much once the
 /// asymptotic regime is reached (higher-order terms of the local error).
 const ORDER_TOLERANCE: f64 = 0.1;
+
+/// The exact model of `g` on `table` predicting `p`, called at integer timesteps.
+fn exact_table_model(
+    g: &Gaussian,
+    table: &DiscreteTable,
+    p: Prediction,
+) -> impl Fn(&DVector<f64>, f64) -> elucidated::Result<DVector<f64>> {
+    let (g, table) = (g.clone(), table.clone());
+    move |x: &DVector<f64>, t: f64| {
+        let level = table.level(t as usize).unwrap();
+        let d = g.denoise(&(x / level.signal), level.sigma)?;
+        p.from_denoised(x, level, &d)
+    }
+}
+
+#[test]
+fn i33_discrete_ddim_equals_the_continuous_ddim_on_the_same_grid() {
+    let g = gaussian();
+    let latent = DVector::from_vec(vec![0.4, -1.1, 0.9]);
+    let cases = [
+        (Spacing::Leading { steps_offset: 1 }, FinalStep::FirstEntry),
+        (Spacing::Trailing, FinalStep::AlphaOne),
+        (Spacing::Linspace, FinalStep::AlphaOne),
+    ];
+    let mut worst: f64 = 0.0;
+    for (name, table) in tables() {
+        let schedule = DiscreteSchedule::new(table.clone());
+        // An x0-model: the eps form would add its own rounding, amplified by sigma_0 (I32),
+        // which the I32 tests measure; here only the two samplers are compared.
+        let model = exact_table_model(&g, &table, Prediction::Sample);
+        let d = DiscreteDenoiser::new(&model, schedule, Prediction::Sample, Timestep::Nearest);
+        for (spacing, last) in cases {
+            for n in [10, 50] {
+                let steps = spacing.timesteps(table.len(), n).unwrap();
+                let mut sigma: Vec<f64> = steps.iter().map(|&t| table.sigmas()[t]).collect();
+                let mut scale: Vec<f64> = steps.iter().map(|&t| table.scales()[t]).collect();
+                match last {
+                    FinalStep::AlphaOne => (sigma.push(0.0), scale.push(1.0)),
+                    FinalStep::FirstEntry => {
+                        (sigma.push(table.sigmas()[0]), scale.push(table.scales()[0]))
+                    }
+                };
+                let grid = SigmaGrid::new(sigma, scale).unwrap();
+                for eta in [0.0, 0.5, 1.0] {
+                    let discrete = DiscreteDdim::new(&table, &steps, eta, last).unwrap();
+                    let ours = discrete
+                        .sample(&d, &latent, &mut [NoiseStream::new(7)])
+                        .unwrap();
+                    let continuous = Ddim::new(&grid, eta).unwrap();
+                    let theirs = continuous
+                        .sample(&g, &latent, &mut [NoiseStream::new(7)])
+                        .unwrap();
+                    // The continuous DDIM forms its first y-coefficient sigma_1/sigma_0 as
+                    // 1 + (sigma_1 - sigma_0)/sigma_0, which cancels when sigma_1 << sigma_0:
+                    // an absolute error of up to 2u sigma_0 |n| in y_1, s_1 times that in x_1.
+                    let (s0, s1) = (grid.sigmas()[0], grid.scales()[1]);
+                    let cancellation = 2.0 * f64::EPSILON * s0 * s1 * latent.amax();
+                    let err = (&ours - &theirs).amax() / (REL_FLOAT * theirs.amax() + cancellation);
+                    worst = worst.max(err);
+                    assert!(err <= 1.0, "{name} {spacing:?} N={n} eta={eta}: {err}");
+                }
+            }
+        }
+    }
+    println!("largest difference, as a fraction of its bound: {worst:e}");
+}
+
+/// mu + Sigma^(1/2) n: the exact probability-flow image at sigma = 0 of the pure-noise state n
+/// at sigma = inf (I30 with sigma_0 -> inf, x~_0 = sigma_0 n).
+fn flow_from_infinity(g: &Gaussian, n: &DVector<f64>) -> DVector<f64> {
+    let q = g.eigenvectors();
+    let root = g.eigenvalues().map(f64::sqrt);
+    g.mean() + q * DMatrix::from_diagonal(&root) * q.transpose() * n
+}
+
+#[test]
+fn i34_zero_terminal_snr_ddim_starts_at_infinite_sigma_with_v_prediction() {
+    let g = gaussian();
+    let table = tables().remove(1).1.zero_terminal_snr().unwrap();
+    let schedule = DiscreteSchedule::new(table.clone());
+    let (g_model, t_model) = (g.clone(), table.clone());
+    let v_model = move |x: &DVector<f64>, t: f64| {
+        let level = t_model.level(t as usize).unwrap();
+        let d = if level.signal == 0.0 {
+            g_model.mean().clone()
+        } else {
+            g_model.denoise(&(x / level.signal), level.sigma)?
+        };
+        Prediction::V.from_denoised(x, level, &d)
+    };
+    let d = DiscreteDenoiser::new(&v_model, schedule.clone(), Prediction::V, Timestep::Nearest);
+    let latent = DVector::from_vec(vec![0.4, -1.1, 0.9]);
+    let exact = flow_from_infinity(&g, &latent);
+    // One step from sigma = inf to 0 returns D = -v = E[y] exactly.
+    let one = DiscreteDdim::new(&table, &[999], 0.0, FinalStep::AlphaOne).unwrap();
+    let out = one.sample(&d, &latent, &mut [NoiseStream::new(0)]).unwrap();
+    assert_eq!(&out, g.mean());
+    let mut errors = Vec::new();
+    for n in [10, 50, 250] {
+        let steps = Spacing::Trailing.timesteps(table.len(), n).unwrap();
+        let ddim = DiscreteDdim::new(&table, &steps, 0.0, FinalStep::AlphaOne).unwrap();
+        let out = ddim
+            .sample(&d, &latent, &mut [NoiseStream::new(0)])
+            .unwrap();
+        assert!(out.iter().all(|v| v.is_finite()));
+        errors.push((&out - &exact).amax());
+    }
+    println!("zero-terminal-SNR DDIM errors at N = 10, 50, 250: {errors:?}");
+    assert!(errors.windows(2).all(|w| w[1] < w[0]), "{errors:?}");
+    let eps = DiscreteDenoiser::new(
+        exact_table_model(&g, &table, Prediction::Epsilon),
+        schedule,
+        Prediction::Epsilon,
+        Timestep::Nearest,
+    );
+    let steps = Spacing::Trailing.timesteps(table.len(), 10).unwrap();
+    let ddim = DiscreteDdim::new(&table, &steps, 0.0, FinalStep::AlphaOne).unwrap();
+    assert!(matches!(
+        ddim.sample(&eps, &latent, &mut [NoiseStream::new(0)]),
+        Err(Error::NotFinite { .. })
+    ));
+}

@@ -2,13 +2,14 @@
 
 use elucidated::Error;
 use elucidated::analytic::Gaussian;
+use elucidated::ddpm::BetaSchedule;
 use elucidated::denoiser::Denoiser;
 use elucidated::discrete::{
     DiscreteDdim, DiscreteDenoiser, DiscreteSchedule, DiscreteTable, FinalStep, Prediction,
     SigmaSpacing, Spacing, Timestep, VpLevel,
 };
 use elucidated::noise::NoiseStream;
-use elucidated::sampler::{Ddim, OdeSampler, Sampler, SigmaGrid, Solver};
+use elucidated::sampler::{Ddim, Ddpm, DdpmVariance, OdeSampler, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::Schedule;
 use elucidated::sde::Coefficients;
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
@@ -600,4 +601,31 @@ fn i34_zero_terminal_snr_ddim_starts_at_infinite_sigma_with_v_prediction() {
         ddim.sample(&eps, &latent, &mut [NoiseStream::new(0)]),
         Err(Error::NotFinite { .. })
     ));
+}
+
+#[test]
+fn i33_discrete_ddim_at_eta_one_over_the_full_chain_is_ddpm_ancestral_sampling() {
+    let g = gaussian();
+    let betas = BetaSchedule::linear(1e-4, 0.02, 1000).unwrap();
+    let table = DiscreteTable::from_betas(betas.betas()).unwrap();
+    let model = exact_table_model(&g, &table, Prediction::Sample);
+    let schedule = DiscreteSchedule::new(table.clone());
+    let d = DiscreteDenoiser::new(&model, schedule, Prediction::Sample, Timestep::Nearest);
+    let steps: Vec<usize> = (0..1000).rev().collect();
+    let ddim = DiscreteDdim::new(&table, &steps, 1.0, FinalStep::AlphaOne).unwrap();
+    let ddpm = Ddpm::new(&betas, DdpmVariance::Posterior);
+    for seed in 0..4 {
+        let latent = DVector::from_vec(vec![0.4, -1.1, 0.9]);
+        let ours = ddim
+            .sample(&d, &latent, &mut [NoiseStream::new(seed)])
+            .unwrap();
+        let theirs = ddpm
+            .sample(&g, &latent, &mut [NoiseStream::new(seed)])
+            .unwrap();
+        let err = (&ours - &theirs).amax() / theirs.amax();
+        println!("seed {seed}: relative difference {err:e}");
+        // Each step scales earlier errors by its y-coefficient (< 1), so rounding does not
+        // accumulate over the chain: a composed expression's REL_FLOAT bounds it.
+        assert!(err <= REL_FLOAT, "{seed}: {err}");
+    }
 }

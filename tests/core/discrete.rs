@@ -14,6 +14,7 @@ use elucidated::schedule::Schedule;
 use elucidated::sde::Coefficients;
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
 use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
 
 use crate::accuracy::reference;
 
@@ -627,5 +628,61 @@ fn i33_discrete_ddim_at_eta_one_over_the_full_chain_is_ddpm_ancestral_sampling()
         // Each step scales earlier errors by its y-coefficient (< 1), so rounding does not
         // accumulate over the chain: a composed expression's REL_FLOAT bounds it.
         assert!(err <= REL_FLOAT, "{seed}: {err}");
+    }
+}
+
+/// Absolute accuracy of a double-double table entry 1 - abar <= 1: the elementary functions
+/// and operations of src/dd.rs are good to about 2^-100 relative.
+const DD_ABS: f64 = 7.888609052210118e-31; // 2^-100
+
+proptest! {
+    /// Any betas give a valid table (sigma strictly increasing, s strictly decreasing, the
+    /// betas returned) or a typed error; its zero-terminal-SNR rescaling keeps abar_0 and ends
+    /// at sigma = inf (I33, I34).
+    #[test]
+    fn i33_any_betas_give_a_valid_table_or_a_typed_error(
+        betas in proptest::collection::vec(prop_oneof![1e-12f64..1e-3, 1e-3f64..0.999], 2..64),
+    ) {
+        let table = DiscreteTable::from_betas(&betas);
+        prop_assume!(table.is_ok());
+        let table = table.unwrap();
+        prop_assert!(table.sigmas().windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(table.scales().windows(2).all(|w| w[0] > w[1]));
+        // beta_i = (c_i - c_{i-1})/abar_{i-1} from the double-double entries c = 1 - abar: an
+        // absolute error DD_ABS in c becomes DD_ABS/(abar_{i-1} beta_i) relative in beta_i.
+        let abar = table.alphas_cumprod();
+        for (i, (b, got)) in betas.iter().zip(table.betas()).enumerate() {
+            let before = if i == 0 { 1.0 } else { abar[i - 1] };
+            let bound = REL_FLOAT + DD_ABS / (before * b);
+            prop_assert!(rel_diff(got, *b) <= bound, "{} {}", got, b);
+        }
+        if let Ok(z) = table.zero_terminal_snr() {
+            prop_assert_eq!(z.alphas_cumprod()[0], table.alphas_cumprod()[0]);
+            prop_assert_eq!(z.sigmas()[z.len() - 1], f64::INFINITY);
+            prop_assert!(z.sigmas().windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    /// Every spacing gives N strictly decreasing timesteps in [0, T-1], or a typed error exactly
+    /// where N = 0, N > T or a leading grid passes T - 1 (I33).
+    #[test]
+    fn i33_every_spacing_is_strictly_decreasing_or_a_typed_error(
+        t in 1usize..3000,
+        n in 0usize..3100,
+        offset in 0usize..3,
+    ) {
+        for spacing in [Spacing::Linspace, Spacing::Trailing, Spacing::Leading { steps_offset: offset }] {
+            let invalid = n == 0 || n > t || matches!(spacing, Spacing::Leading { .. }
+                if (n - 1) * (t / n) + offset >= t);
+            match spacing.timesteps(t, n) {
+                Ok(grid) => {
+                    prop_assert!(!invalid);
+                    prop_assert_eq!(grid.len(), n);
+                    prop_assert!(grid[0] < t);
+                    prop_assert!(grid.windows(2).all(|w| w[0] > w[1]));
+                }
+                Err(_) => prop_assert!(invalid),
+            }
+        }
     }
 }

@@ -4,11 +4,38 @@
 //!
 //! `cargo run --no-default-features --example discrete_tables > tables.json`
 
-use elucidated::discrete::{DiscreteTable, Spacing};
+use elucidated::discrete::{DiscreteSchedule, DiscreteTable, SigmaSpacing, Spacing};
 use serde_json::{Value, json};
 
 /// The step counts of the comparison.
 const STEPS: [usize; 5] = [1, 10, 25, 50, 999];
+
+/// The step counts of the sigma spacings (at least 2).
+const SIGMA_STEPS: [usize; 3] = [10, 25, 50];
+
+/// Karras, exponential and beta sigmas and their timesteps over `table`, per step count.
+fn sigma_spacings_json(table: &DiscreteTable) -> elucidated::Result<Value> {
+    let schedule = DiscreteSchedule::new(table.clone());
+    let mut out = serde_json::Map::new();
+    for (name, spacing) in [
+        ("karras", SigmaSpacing::KARRAS),
+        ("exponential", SigmaSpacing::Exponential),
+        ("beta", SigmaSpacing::BETA),
+    ] {
+        let mut per_n = serde_json::Map::new();
+        for n in SIGMA_STEPS {
+            per_n.insert(
+                n.to_string(),
+                json!({
+                    "sigmas": spacing.sigmas(&schedule, n)?,
+                    "timesteps": spacing.timesteps(&schedule, n)?,
+                }),
+            );
+        }
+        out.insert(name.to_string(), Value::Object(per_n));
+    }
+    Ok(Value::Object(out))
+}
 
 fn table_json(table: &DiscreteTable) -> Value {
     json!({
@@ -47,6 +74,7 @@ fn main() -> elucidated::Result<()> {
             json!({
                 "table": table_json(table),
                 "zero_terminal_snr": table_json(&table.zero_terminal_snr()?),
+                "sigma_spacings": sigma_spacings_json(table)?,
             }),
         );
     }

@@ -10,7 +10,9 @@ It prints, for the three tables x the spacings linspace, leading (steps_offset 0
 trailing x N in {1, 10, 25, 50, 999}, whether `DDIMScheduler.set_timesteps` gives the crate's
 timesteps (the count of equal cases, and every case that differs), and the error of diffusers'
 float32 tables (alphas_cumprod, and the sigma table of `EulerDiscreteScheduler`) against the
-crate's float64 ones, in float32 ULPs of the crate's value rounded to float32.
+crate's float64 ones, in float32 ULPs of the crate's value rounded to float32; and the
+Karras, exponential and beta sigma spacings of `EulerDiscreteScheduler` (linspace, N in
+{10, 25, 50}) against the crate's `SigmaSpacing`.
 """
 
 import json
@@ -87,6 +89,32 @@ def compare_tables(crate, t):
     return lines
 
 
+SIGMA_SPACINGS = {
+    "karras": dict(use_karras_sigmas=True),
+    "exponential": dict(use_exponential_sigmas=True),
+    "beta": dict(use_beta_sigmas=True),
+}
+
+
+def compare_sigma_spacings(crate, t):
+    """EulerDiscreteScheduler's Karras / exponential / beta sigmas and timesteps (linspace)."""
+    lines = []
+    for table, kwargs in TABLES.items():
+        for spacing, flag in SIGMA_SPACINGS.items():
+            worst_rel, worst_t = 0.0, 0.0
+            for n, ours in crate[table]["sigma_spacings"][spacing].items():
+                sched = EulerDiscreteScheduler(num_train_timesteps=t, timestep_spacing="linspace",
+                                               **kwargs, **flag)
+                sched.set_timesteps(int(n))
+                sigmas = sched.sigmas[:-1].double().numpy()
+                worst_rel = max(worst_rel, float(np.max(np.abs(sigmas / ours["sigmas"] - 1))))
+                steps = sched.timesteps.double().numpy()
+                worst_t = max(worst_t, float(np.max(np.abs(steps - ours["timesteps"]))))
+            lines.append(f"{table} {spacing}: sigmas max relative difference {worst_rel:.2e}, "
+                         f"timesteps max difference {worst_t:.2e}")
+    return lines
+
+
 def main():
     assert diffusers.__version__ == PINNED, f"pinned to diffusers {PINNED}"
     with open(sys.argv[1]) as f:
@@ -97,7 +125,7 @@ def main():
     print(f"timesteps: {equal} of {equal + len(different)} cases equal")
     for table, spacing, n, ours, theirs in different:
         print(f"  {table} {spacing} N={n}:\n    crate     {ours}\n    diffusers {theirs}")
-    for line in compare_tables(crate, t):
+    for line in compare_tables(crate, t) + compare_sigma_spacings(crate, t):
         print(line)
 
 

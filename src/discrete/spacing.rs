@@ -69,38 +69,40 @@ impl Spacing {
             Spacing::Linspace if n == 1 => vec![0],
             Spacing::Linspace => (0..n)
                 .rev()
-                .map(|i| round_half_even(i * (t - 1), n - 1))
+                .map(|i| round_half_even(i, t - 1, n - 1))
                 .collect(),
             Spacing::Leading { steps_offset } => {
                 let stride = t / n;
-                let top = (n - 1) * stride + steps_offset;
-                if top >= t {
+                let top = ((n - 1) * stride).checked_add(steps_offset);
+                if top.is_none_or(|top| top >= t) {
                     return Err(Error::OutOfRange {
                         name: "largest leading timestep (n - 1) (T div n) + steps_offset",
-                        value: top as f64,
+                        value: (n - 1) as f64 * stride as f64 + steps_offset as f64,
                         min: 0.0,
                         max: (t - 1) as f64,
                     });
                 }
                 (0..n).rev().map(|i| i * stride + steps_offset).collect()
             }
-            Spacing::Trailing => (0..n)
-                .map(|i| round_half_even(t * (n - i), n) - 1)
-                .collect(),
+            Spacing::Trailing => (0..n).map(|i| round_half_even(t, n - i, n) - 1).collect(),
         };
         check_strictly_decreasing(&grid)?;
         Ok(grid)
     }
 }
 
-/// round_half_even(num / den) for den > 0, in integers.
-fn round_half_even(num: usize, den: usize) -> usize {
+/// round_half_even(a b / den) for den > 0 and a b / den <= usize::MAX, in 128-bit integers (no
+/// overflow of the product).
+fn round_half_even(a: usize, b: usize, den: usize) -> usize {
+    let (num, den) = (a as u128 * b as u128, den as u128);
     let (q, r) = (num / den, num % den);
-    match (2 * r).cmp(&den) {
+    let q = match (2 * r).cmp(&den) {
         std::cmp::Ordering::Less => q,
         std::cmp::Ordering::Greater => q + 1,
         std::cmp::Ordering::Equal => q + (q % 2),
-    }
+    };
+    // q <= max(a, b) because the other factor is at most den.
+    q as usize
 }
 
 /// Errors unless `grid` is strictly decreasing (I33: no duplicates).

@@ -277,6 +277,21 @@ fn i33_spacings_are_strictly_decreasing_for_every_step_count() {
 }
 
 #[test]
+fn i33_spacings_do_not_overflow_for_extreme_parameters() {
+    let huge = usize::MAX;
+    for spacing in [Spacing::Linspace, Spacing::Trailing] {
+        let grid = spacing.timesteps(huge, 3).unwrap();
+        assert_eq!(grid[0], huge - 1);
+        assert!(grid.windows(2).all(|w| w[0] > w[1]));
+    }
+    let offset = Spacing::Leading { steps_offset: huge };
+    assert!(matches!(
+        offset.timesteps(1000, 10),
+        Err(Error::OutOfRange { .. })
+    ));
+}
+
+#[test]
 fn i33_spacings_round_half_to_even() {
     // 999 * 4 / 24 = 166.5 rounds to 166, as numpy's round does.
     let grid = Spacing::Linspace.timesteps(1000, 25).unwrap();

@@ -85,14 +85,15 @@ impl DiscreteTable {
         Self::from_entries(entries)
     }
 
-    /// The table of given alpha-bars (diffusers' `alphas_cumprod`): T >= 2, finite, 0 < abar_0 < 1,
-    /// strictly decreasing, and positive except the last, which may be 0 (zero terminal SNR).
+    /// The table of given alpha-bars (diffusers' `alphas_cumprod`): T >= 2, finite, below 1,
+    /// strictly decreasing, and at least [`MIN_ALPHA_BAR`] except the last, which may be 0 (zero
+    /// terminal SNR). 1 - abar is exact for each given float64 abar.
     pub fn from_alphas_cumprod(alphas_cumprod: &[f64]) -> Result<Self> {
         check_count(alphas_cumprod.len())?;
         let last = alphas_cumprod.len() - 1;
         for (i, &a) in alphas_cumprod.iter().enumerate() {
             finite("alphas_cumprod", a)?;
-            let min = if i == last { 0.0 } else { f64::MIN_POSITIVE };
+            let min = if i == last { 0.0 } else { MIN_ALPHA_BAR };
             if !(min..1.0).contains(&a) {
                 return Err(Error::OutOfRange {
                     name: "alphas_cumprod",

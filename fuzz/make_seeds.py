@@ -87,12 +87,25 @@ def sampler_step():
     }
 
 
+def discrete():
+    def tail(zsnr, t, offset):
+        return bytes([zsnr]) + u16(t) + bytes([offset])
+
+    linear = [1e-4 + i / 999 * (0.02 - 1e-4) for i in range(1000)]
+    return {
+        "linear-1000": vec([f64s(b) for b in linear]) + tail(1, 1000, 1),
+        "short-zsnr": vec([f64s(b) for b in (0.1, 0.2, 1.0)]) + tail(1, 10, 0),
+        "bad-beta": vec([f64s(b) for b in (0.1, 0.0, 0.2)]) + tail(0, 7, 2),
+    }
+
+
 def main():
     for target, seeds in [
         ("schedule_precond", schedule_precond()),
         ("steps", steps()),
         ("user_schedule", user_schedule()),
         ("sampler_step", sampler_step()),
+        ("discrete", discrete()),
     ]:
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)

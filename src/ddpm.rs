@@ -1,8 +1,8 @@
 //! Discrete DDPM beta schedules (Ho et al. 2020; Nichol & Dhariwal 2021), alpha-bar and the link
 //! to the VP noise level (I15).
 
+use crate::dd::Dd;
 use crate::error::{Error, Result, finite, in_range, positive};
-use std::f64::consts::FRAC_PI_2;
 
 /// A discrete schedule beta_1, ..., beta_T in (0, 1) (I15).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,9 +58,14 @@ impl BetaSchedule {
     }
 
     /// Cosine (Nichol & Dhariwal): abar_t = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2),
-    /// beta_t = min(1 - abar_t/abar_{t-1}, 0.999) (I15). All arithmetic is in float64 (no
-    /// integer division of t by T), and 1 - cos^2 b / cos^2 a is evaluated as
-    /// sin(b - a) sin(b + a) / cos^2 a, which has no cancellation for small t.
+    /// beta_t = min(1 - abar_t/abar_{t-1}, 0.999) (I15).
+    ///
+    /// With u = pi / (2 T (1 + s)) the angles are a = pi/2 - (T - t + 1) u and b = a + u, so
+    /// that 1 - cos^2 b / cos^2 a = sin(b - a) sin(b + a) / cos^2 a
+    /// = sin(u) sin(m u) / sin^2((T - t + 1) u), m = min(2T - 2t + 1, 2Ts + 2t - 1) (the sine of
+    /// b + a read from whichever side of pi/2 keeps its argument at most pi/2). Every argument is
+    /// formed in double-double from exact integers, without the cancellation of cos near pi/2,
+    /// so that each beta is correctly rounded but for about 2^-95 relative.
     pub fn cosine(s: f64, t: usize) -> Result<Self> {
         finite("s", s)?;
         if s < 0.0 {
@@ -76,12 +81,21 @@ impl BetaSchedule {
                 min: 1,
             });
         }
-        let angle = |k: usize| ((k as f64 / t as f64) + s) / (1.0 + s) * FRAC_PI_2;
+        let big_t = t as f64;
+        let u = Dd::FRAC_PI_2.div(Dd::add_f64s(1.0, s).mul_f64(big_t));
+        let sin_u = u.sin();
         Self::from_betas(
             (1..=t)
                 .map(|k| {
-                    let (a, b) = (angle(k - 1), angle(k));
-                    let beta = (b - a).sin() * (b + a).sin() / a.cos().powi(2);
+                    let rest = (t - k + 1) as f64;
+                    let below = u.mul_f64(2.0 * rest - 1.0);
+                    let above = Dd::from_f64(s)
+                        .mul_f64(2.0 * big_t)
+                        .add_f64((2 * k - 1) as f64)
+                        .mul(u);
+                    let m = if below.lt_f64(above.hi) { below } else { above };
+                    let c = u.mul_f64(rest).sin();
+                    let beta = sin_u.mul(m.sin()).div(c.mul(c)).to_f64();
                     beta.min(Self::COSINE_MAX_BETA)
                 })
                 .collect(),

@@ -18,6 +18,7 @@ pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
+pub mod discrete;
 pub mod error;
 pub mod io;
 pub mod metrics;

@@ -10,6 +10,7 @@ mod analytic_gaussian;
 mod analytic_mixture;
 mod analytic_properties;
 mod ddpm;
+mod discrete;
 mod fuzz_findings;
 mod identities_precond;
 mod identities_score;

@@ -8,7 +8,7 @@
 mod bounds;
 mod gappa;
 mod measure;
-mod reference;
+pub(crate) mod reference;
 
 use measure::{Collector, Measured};
 

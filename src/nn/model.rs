@@ -315,7 +315,7 @@ impl Model {
     ///
     /// # Errors
     ///
-    /// [`super::NnError::CorruptCheckpoint`] for a file that is not safetensors or lacks the
+    /// [`Error::CorruptCheckpoint`] for a file that is not safetensors or lacks the
     /// description, the errors of [`ModelSpec::from_json`], and a missing, extra, wrongly
     /// shaped or wrongly typed tensor (see [`super::checkpoint::load`]).
     pub fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<Self> {
@@ -338,28 +338,24 @@ impl Model {
         let path = path.as_ref();
         let p = path.display().to_string();
         for (name, shape) in &expected {
-            let t = tensors
-                .get(name)
-                .ok_or_else(|| super::NnError::MissingTensor {
-                    path: p.clone(),
-                    name: name.clone(),
-                })?;
+            let t = tensors.get(name).ok_or_else(|| Error::MissingTensor {
+                path: p.clone(),
+                name: name.clone(),
+            })?;
             if t.dims() != shape.as_slice() {
-                return Err(super::NnError::WrongShape {
+                return Err(Error::WrongShape {
                     path: p,
                     name: name.clone(),
                     expected: shape.clone(),
                     got: t.dims().to_vec(),
-                }
-                .into());
+                });
             }
         }
         if let Some(extra) = tensors.keys().find(|k| !expected.contains_key(*k)) {
-            return Err(super::NnError::UnexpectedTensor {
+            return Err(Error::UnexpectedTensor {
                 path: p,
                 name: extra.clone(),
-            }
-            .into());
+            });
         }
         let meta = HashMap::from([(SPEC_KEY.to_owned(), spec.to_json())]);
         save_with_metadata(path, tensors, Some(meta))
@@ -401,12 +397,10 @@ pub fn read_model_file(
     device: &Device,
 ) -> Result<(ModelSpec, HashMap<String, Tensor>)> {
     let meta = read_metadata(bytes, source)?;
-    let text = meta
-        .get(SPEC_KEY)
-        .ok_or_else(|| super::NnError::CorruptCheckpoint {
-            path: source.to_owned(),
-            detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
-        })?;
+    let text = meta.get(SPEC_KEY).ok_or_else(|| Error::CorruptCheckpoint {
+        path: source.to_owned(),
+        detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
+    })?;
     let spec = ModelSpec::from_json(text, source)?;
     let tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, device)?;
     Ok((spec, tensors))

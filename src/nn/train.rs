@@ -18,12 +18,12 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor, Var};
 use serde_json::{Value, json};
 
+use super::SongUNet;
 use super::adam::Adam;
 use super::checkpoint::{TensorSpec, load_bytes, read_metadata, save_with_metadata};
 use super::init::{seeded_var_builder, splitmix64};
 use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY, read_model_file};
 use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
-use super::{NnError, SongUNet};
 use crate::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use crate::error::{Error, Result};
 use crate::noise::NoiseStream;
@@ -262,7 +262,7 @@ impl Trainer {
         for ((name, var), ema) in self.names.iter().zip(&self.vars).zip(&mut self.ema) {
             let t = tensors
                 .remove(name)
-                .ok_or_else(|| NnError::CorruptCheckpoint {
+                .ok_or_else(|| Error::CorruptCheckpoint {
                     path: source.to_owned(),
                     detail: format!("no tensor `{name}`"),
                 })?;
@@ -566,7 +566,7 @@ impl Trainer {
         let bytes = crate::io::read(path)?;
         let meta = read_metadata(&bytes, &source)?;
         let entry = |key: &str| {
-            meta.get(key).ok_or_else(|| NnError::CorruptCheckpoint {
+            meta.get(key).ok_or_else(|| Error::CorruptCheckpoint {
                 path: source.clone(),
                 detail: format!("no `{key}` entry in the header: not a training state"),
             })

@@ -6,9 +6,9 @@ use crate::common::TempDir;
 use candle_core::{Device, Tensor};
 use elucidated::Error;
 use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::nn::SongUNetConfig;
 use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
 use elucidated::nn::train::{TrainConfig, Trainer};
-use elucidated::nn::{NnError, SongUNetConfig};
 
 fn tiny(precond: &str) -> TrainConfig {
     let network = SongUNetConfig {
@@ -120,7 +120,7 @@ fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
 
     // A model file is not a training state: the missing entry is named.
     match Trainer::resume(&path, &data, &idx, &Device::Cpu) {
-        Err(Error::Nn(NnError::CorruptCheckpoint { detail, .. })) => {
+        Err(Error::CorruptCheckpoint { detail, .. }) => {
             assert!(detail.contains("elucidated.train"), "{detail}")
         }
         other => panic!("expected a corrupt-checkpoint error, got {:?}", other.err()),
@@ -128,7 +128,7 @@ fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
     std::fs::write(&path, b"not safetensors").unwrap();
     assert!(matches!(
         Model::load(&path, &Device::Cpu),
-        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+        Err(Error::CorruptCheckpoint { .. })
     ));
     Ok(())
 }
@@ -194,7 +194,7 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
     let mut again = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
     assert!(matches!(
         again.initialise_from(b"not safetensors", "junk"),
-        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+        Err(Error::CorruptCheckpoint { .. })
     ));
     Ok(())
 }

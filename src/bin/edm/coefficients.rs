@@ -56,10 +56,7 @@ fn times(args: &CoefficientsArgs) -> Result<Vec<f64>, Error> {
     match (&args.t, &args.t_file) {
         (Some(list), None) => parse_times("--t", list),
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
             parse_times(&format!("--t-file {}", path.display()), &text)
         }
         _ => Err(Error::Parse {

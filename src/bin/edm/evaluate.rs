@@ -92,7 +92,7 @@ fn quantised(images: &Tensor) -> Result<Tensor, Error> {
         .map(|&p| f32::from(p) / 127.5 - 1.0)
         .collect();
     Tensor::from_vec(pixels, (n, 1, PADDED_SIDE, PADDED_SIDE), &Device::Cpu)
-        .map_err(|e| elucidated::nn::NnError::candle("quantising images", e).into())
+        .map_err(|e| Error::candle("quantising images", e))
 }
 
 /// Runs `edm evaluate`.
@@ -159,10 +159,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
             detail: e.to_string(),
         })?,
     );
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let table_path = args.out.join("evaluate.md");
     let mut cells = Vec::new();
     for (name, kind, steps, w) in plan {
@@ -178,7 +175,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
         let images = sample_images(&model, &sampler, request, &device, &|| bar.inc(1))?;
         let images = quantised(&images)?
             .to_dtype(DType::F32)
-            .map_err(|e| elucidated::nn::NnError::candle("quantising images", e))?;
+            .map_err(|e| Error::candle("quantising images", e))?;
         let s = score(&classifier, &images, &classes, &reference)?;
         cells.push(Cell {
             sampler: name,

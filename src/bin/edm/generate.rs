@@ -205,10 +205,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     let (grid_pixels, w, h) = grid(&pixels, res, c, &order);
     crate::png::write(&args.out, &grid_pixels, (w, h, c))?;
     if let Some(dir) = &args.per_seed {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let tile = res * res * c;
         for (k, seed) in seeds.iter().enumerate() {
             let path = dir.join(format!("{seed:06}.png"));

@@ -115,10 +115,7 @@ pub fn run(args: &OracleArgs) -> Result<(), Error> {
         data.push((d, references));
     }
     bar.finish_and_clear();
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let table = report::markdown(&cells, &data);
     elucidated::io::write_atomic(&args.out.join("oracle.md"), table.as_bytes())?;
     plot::png(&args.out.join("oracle.png"), &cells, &samplers)?;

@@ -63,10 +63,7 @@ pub fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Error> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| Error::Io {
-                    path: "<stdout>".to_owned(),
-                    detail: e.to_string(),
-                })
+                .map_err(|e| Error::io("<stdout>", e))
         }
     }
 }

@@ -13,10 +13,7 @@ use plotters::style::{FontStyle, register_font};
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
+    Error::io(path, std::io::Error::other(e.to_string()))
 }
 
 /// Encodes `pixels` (`h x w x c` bytes, c = 1 or 3) as PNG and writes it atomically.

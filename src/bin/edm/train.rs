@@ -118,10 +118,7 @@ impl TrainArgs {
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
+    Error::io(path, std::io::Error::other(e.to_string()))
 }
 
 /// One row of `loss.csv`.
@@ -131,7 +128,7 @@ fn read_history(path: &Path, before: u64) -> Result<Vec<Row>, Error> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_error(path, e)),
+        Err(e) => return Err(Error::io(path, e)),
     };
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -177,7 +174,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
         });
     }
     let device = crate::generate::device(&args.device)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, e))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let data = Mnist::embedded()?;
     let (train, _) = data.split();
     let state = args.out.join("state.safetensors");

@@ -24,10 +24,7 @@ const LINES: [(&str, &str, RGBColor); 4] = [
 const PANEL: (u32, u32) = (420, 340);
 
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
+    Error::io(path, std::io::Error::other(e.to_string()))
 }
 
 /// (NFE, error) of one line: the path error of deterministic samplers, else the distribution

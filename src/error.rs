@@ -368,6 +368,15 @@ pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Re
     }
 }
 
+/// Checks that the count `value` is at least `min`.
+pub(crate) fn count(name: &'static str, value: usize, min: usize) -> Result<usize> {
+    if value >= min {
+        Ok(value)
+    } else {
+        Err(Error::CountTooSmall { name, value, min })
+    }
+}
+
 /// Checks that `min < max`, both finite and positive.
 pub(crate) fn sigma_range(min: f64, max: f64) -> Result<(f64, f64)> {
     positive("sigma_min", min)?;

@@ -147,3 +147,71 @@ fn checkpoint_corrupt_file_is_reported() -> elucidated::Result<()> {
     assert!(matches!(missing, Err(Error::Io { .. })));
     Ok(())
 }
+
+/// A model file whose network cannot be built is an error naming the field, never a panic:
+/// 64 `channel_mult` levels once reached `img_resolution >> level` (overflow in debug builds).
+#[test]
+fn model_description_with_an_impossible_network_is_a_typed_error() {
+    use elucidated::family::Family;
+    use elucidated::nn::model::{ModelPrecond, ModelSpec};
+    let spec = ModelSpec {
+        network: SongUNetConfig {
+            dropout: 0.0,
+            ..tiny()
+        },
+        precond: ModelPrecond::paper(Family::Edm, 0.5).unwrap(),
+    };
+    let text = spec.to_json();
+    assert_eq!(ModelSpec::from_json(&text, "model").unwrap(), spec);
+    let levels_64 = format!("\"channel_mult\":[{}]", vec!["1"; 64].join(","));
+    let cases = [
+        ("\"channel_mult\":[1,2]", levels_64.as_str(), "channel_mult"),
+        (
+            "\"channel_mult\":[1,2]",
+            "\"channel_mult\":[]",
+            "channel_mult",
+        ),
+        (
+            "\"channel_mult\":[1,2]",
+            "\"channel_mult\":[1,0]",
+            "channel_mult",
+        ),
+        (
+            "\"img_resolution\":16",
+            "\"img_resolution\":0",
+            "img_resolution",
+        ),
+        (
+            "\"img_resolution\":16",
+            "\"img_resolution\":5",
+            "channel_mult",
+        ),
+        (
+            "\"model_channels\":16",
+            "\"model_channels\":0",
+            "model_channels",
+        ),
+        ("\"num_blocks\":1", "\"num_blocks\":0", "num_blocks"),
+        ("\"dropout\":0.0", "\"dropout\":2.0", "dropout"),
+        (
+            "\"resample_filter\":[1.0,1.0]",
+            "\"resample_filter\":[]",
+            "resample_filter",
+        ),
+        (
+            "\"resample_filter\":[1.0,1.0]",
+            "\"resample_filter\":[1.0,-1.0]",
+            "resample_filter",
+        ),
+    ];
+    for (from, to, field) in cases {
+        assert!(text.contains(from), "{from} not in {text}");
+        let bad = text.replace(from, to);
+        match ModelSpec::from_json(&bad, "model") {
+            Err(Error::InvalidField { field: f, .. }) => {
+                assert!(f.ends_with(field), "{to}: error names {f}, want {field}")
+            }
+            other => panic!("{to}: expected an invalid field, got {other:?}"),
+        }
+    }
+}

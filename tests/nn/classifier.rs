@@ -96,6 +96,10 @@ fn classifier_training_is_deterministic_and_learns() {
             &train,
             |_, _, _| {}
         ),
-        Err(Error::NotPositive { .. })
+        Err(Error::CountTooSmall {
+            name: "epochs",
+            value: 0,
+            min: 1
+        })
     ));
 }

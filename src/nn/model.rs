@@ -24,7 +24,7 @@ use crate::vectors::json::Node;
 pub const SPEC_KEY: &str = "elucidated.model";
 
 /// The preconditioning of a model (Table 1, I16), as stored in its file. (The golden vectors'
-/// [`crate::vectors::params::PrecondSpec`] spells out iDDPM's table constants too; a model's
+/// [`crate::vectors::PrecondSpec`] spells out iDDPM's table constants too; a model's
 /// iDDPM preconditioning always uses the paper's table.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ModelPrecond {

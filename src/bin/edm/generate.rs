@@ -45,7 +45,13 @@ pub struct GenerateArgs {
     discretization_params: DiscretizationParams,
     /// Algorithm 2's S_churn, S_tmin, S_tmax, S_noise (only with `--sampler stochastic`;
     /// default 40,0.05,50,1).
-    #[arg(long, value_delimiter = ',', num_args = 4, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S_CHURN,S_TMIN,S_TMAX,S_NOISE",
+        value_delimiter = ',',
+        num_args = 1,
+        allow_hyphen_values = true
+    )]
     churn: Option<Vec<f64>>,
     /// DDIM's eta in [0, 1] (only with `--sampler ddim`; default 0).
     #[arg(long, allow_hyphen_values = true)]

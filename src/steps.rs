@@ -6,7 +6,7 @@
 //! through its sigma^-1, as NVlabs's ablation sampler does (`--disc` x `--schedule`).
 
 use crate::dd::Dd;
-use crate::error::{Error, Result, in_range, positive, sigma_range};
+use crate::error::{Error, Result, count, in_range, positive, sigma_range};
 use crate::family::Family;
 use crate::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 
@@ -19,13 +19,7 @@ const EDM_RATIO_EXPONENT_LIMIT: f64 = 1e300;
 pub const MAX_STEPS: usize = 1 << 20;
 
 fn check_count(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(Error::CountTooSmall {
-            name: "N",
-            value: 0,
-            min: 1,
-        });
-    }
+    count("N", n, 1)?;
     if n > MAX_STEPS {
         return Err(Error::CountOutOfRange {
             name: "N",

@@ -1,11 +1,13 @@
 //! What several subcommands share: typed choices, seeds, the compute device and progress bars.
 
+#[cfg(feature = "candle")]
 use elucidated::sampler::{Churn, SamplerKind, SamplerName};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::CliError;
 
 /// Most seeds one `--seeds` list may expand to.
+#[cfg(feature = "candle")]
 const MAX_SEEDS: u64 = 1 << 24;
 
 /// A progress bar of `len` steps drawn with `template` (indicatif's syntax).
@@ -14,6 +16,7 @@ pub fn progress_bar(len: usize, template: &str) -> Result<ProgressBar, CliError>
 }
 
 /// Parses NVlabs's seed syntax, `0-63` or `1,5,7-9` (ranges inclusive), as a clap value parser.
+#[cfg(feature = "candle")]
 pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
     let mut seeds = Vec::new();
     for part in text.split(',').map(str::trim) {
@@ -40,10 +43,12 @@ pub fn parse_seeds(text: &str) -> Result<Seeds, String> {
 }
 
 /// The seeds of a `--seeds` list, in the order given.
+#[cfg(feature = "candle")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seeds(pub Vec<u64>);
 
 /// A compute device on the command line.
+#[cfg(feature = "candle")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DeviceName {
     /// The CPU.
@@ -75,6 +80,7 @@ pub fn device(name: DeviceName) -> Result<candle_core::Device, elucidated::Error
 
 /// The sampler `name` with Algorithm 2's `churn` (S_churn, S_tmin, S_tmax, S_noise) or DDIM's
 /// `eta` when given; either given to a sampler that does not use it is a usage error.
+#[cfg(feature = "candle")]
 pub fn sampler_kind(
     name: SamplerName,
     churn: Option<&[f64]>,

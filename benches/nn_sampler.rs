@@ -14,7 +14,7 @@ use candle_core::{DType, Device, Tensor};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::nn::init::seeded_var_builder;
-use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
+use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
 use elucidated::nn::sample::{Request, edm_sampler, sample_images};
 use elucidated::nn::{NETWORK_DTYPE, Network, SongUNet, SongUNetConfig};
 use elucidated::sampler::{AnySampler, SamplerKind};
@@ -41,7 +41,7 @@ fn small_model() -> Model {
         .collect();
     let spec = ModelSpec {
         network,
-        precond: PrecondSpec::Edm { sigma_data: 0.5 },
+        precond: ModelPrecond::Edm { sigma_data: 0.5 },
     };
     Model::from_tensors(spec, tensors, &Device::Cpu).expect("model")
 }

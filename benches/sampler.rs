@@ -10,6 +10,7 @@
 
 use criterion::{Criterion, criterion_group};
 use elucidated::denoiser::FromFn;
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::{Edm, Vp};
@@ -46,13 +47,11 @@ fn boxed<P: Sampler + 'static>(sampler: P) -> (f64, Run) {
 
 /// The samplers measured, each with STEPS steps.
 fn samplers() -> Vec<(&'static str, (f64, Run))> {
-    let edm = Discretization::paper("edm")
-        .unwrap()
+    let edm = Discretization::paper(Family::Edm)
         .times_for(STEPS, &Edm)
         .unwrap();
     let vp = Vp::paper();
-    let vp_times = Discretization::paper("vp")
-        .unwrap()
+    let vp_times = Discretization::paper(Family::Vp)
         .native_times(STEPS)
         .unwrap();
     let grid = SigmaGrid::from_schedule(&Edm, &edm).unwrap();

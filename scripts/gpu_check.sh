@@ -56,7 +56,7 @@ if [ "$LEFT" -gt 30 ] && [ -f "$DIR"/state.safetensors ]; then
   nvidia-smi --query-gpu=memory.used --format=csv,noheader -lms 5000 >>"$LOG" 2>&1 &
   SMI=$!
   RUST_BACKTRACE=1 timeout "$LEFT" "$DIR"/edm train --device cuda --out /tmp/digits \
-    --steps 100000000 --checkpoint-every 200 >>"$LOG" 2>&1
+    --train-steps 100000000 --checkpoint-every 200 >>"$LOG" 2>&1
   echo "exit $?" >>"$LOG"
   kill $SMI
   if [ -f /tmp/digits/model-ema.safetensors ]; then

@@ -266,8 +266,8 @@ pub fn train_classifier(
     indices: &[usize],
     mut on_step: impl FnMut(usize, usize, f64),
 ) -> Result<Classifier> {
-    crate::error::positive("epochs", config.epochs as f64)?;
-    crate::error::positive("batch", config.batch as f64)?;
+    crate::error::count("epochs", config.epochs, 1)?;
+    crate::error::count("batch", config.batch, 1)?;
     crate::error::positive("lr", config.lr)?;
     if indices.is_empty() {
         return Err(Error::DimensionMismatch {

@@ -1,9 +1,57 @@
 //! The crate's one error type.
 //!
 //! Every constructor validates its parameters and returns [`Error`] naming the bad value;
-//! after construction, evaluation cannot fail.
+//! after construction, evaluation cannot fail. Failures of the operating system and of candle
+//! are kept as the error's [`source`](std::error::Error::source), shared behind an [`Arc`] so
+//! that [`Error`] stays `Clone` (a sampler's run hands the same error to every caller that
+//! asks) and comparable in tests.
+
+use std::fmt;
+use std::sync::Arc;
 
 use thiserror::Error as ThisError;
+
+/// An underlying error kept as the source of an [`Error`]: shared, so [`Error`] stays `Clone`;
+/// two are equal when their messages are (the operating system's and candle's errors are not
+/// comparable themselves).
+#[derive(Debug)]
+pub struct Source<E>(Arc<E>);
+
+impl<E> Clone for Source<E> {
+    fn clone(&self) -> Self {
+        Source(Arc::clone(&self.0))
+    }
+}
+
+impl<E> Source<E> {
+    /// Wraps `err`.
+    pub fn new(err: E) -> Self {
+        Source(Arc::new(err))
+    }
+
+    /// The wrapped error.
+    pub fn get(&self) -> &E {
+        &self.0
+    }
+}
+
+impl<E: fmt::Display> PartialEq for Source<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Source<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<E: std::error::Error> std::error::Error for Source<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
 
 /// Everything that can go wrong in `elucidated`, one variant per kind of bad input.
 #[derive(Debug, Clone, PartialEq, ThisError)]
@@ -61,8 +109,8 @@ pub enum Error {
         /// The upper end that was given.
         max: f64,
     },
-    /// A count (number of steps, table size, ...) is too small.
-    #[error("`{name}` must be at least {min:?}, got {value:?}")]
+    /// A count (number of steps, table size, batch size, ...) is too small.
+    #[error("`{name}` must be at least {min}, got {value}")]
     CountTooSmall {
         /// Name of the count.
         name: &'static str,
@@ -70,6 +118,18 @@ pub enum Error {
         value: usize,
         /// Smallest allowed value.
         min: usize,
+    },
+    /// A count or an index lies outside the integer interval it must lie in.
+    #[error("`{name}` must lie in {min}..={max}, got {value}")]
+    CountOutOfRange {
+        /// Name of the count or index.
+        name: &'static str,
+        /// The value that was given.
+        value: usize,
+        /// Smallest allowed value.
+        min: usize,
+        /// Largest allowed value.
+        max: usize,
     },
     /// A user-supplied schedule is not valid at some time on the checking grid.
     #[error("schedule is invalid at t = {t:?}: {reason}")]
@@ -126,6 +186,16 @@ pub enum Error {
         /// The draw within the step.
         draw: usize,
     },
+    /// Shapes of two arrays (tensors, matrices) do not agree.
+    #[error("shape mismatch in {what}: expected {expected:?}, got {got:?}")]
+    ShapeMismatch {
+        /// What was being combined.
+        what: &'static str,
+        /// The shape that was expected.
+        expected: Vec<usize>,
+        /// The shape that was given.
+        got: Vec<usize>,
+    },
     /// A matrix that must be symmetric positive semi-definite is not.
     #[error("{what} is not symmetric positive semi-definite")]
     NotPositiveSemiDefinite {
@@ -160,17 +230,105 @@ pub enum Error {
         reason: String,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {detail}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file involved.
         path: String,
-        /// The operating system's message.
+        /// The operating system's error.
+        #[source]
+        source: Source<std::io::Error>,
+    },
+    /// A class-conditional model was asked for samples without class labels.
+    #[error("the model is class-conditional ({label_dim} classes): give a class per sample")]
+    MissingClassLabels {
+        /// Number of classes the model knows.
+        label_dim: usize,
+    },
+    /// A compute device is not available in this build or on this machine.
+    #[error("device `{device}` is unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for (`cuda`, ...).
+        device: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A candle (neural-network backend) operation failed.
+    #[cfg(feature = "candle")]
+    #[error("candle error in {what}: {source}")]
+    Candle {
+        /// What was being done.
+        what: String,
+        /// Candle's error.
+        #[source]
+        source: Source<candle_core::Error>,
+    },
+    /// A checkpoint lacks a tensor the network needs.
+    #[error("{path}: checkpoint has no tensor `{name}`")]
+    MissingTensor {
+        /// The checkpoint file.
+        path: String,
+        /// The missing tensor's name.
+        name: String,
+    },
+    /// A checkpoint holds a tensor the network does not have.
+    #[error("{path}: checkpoint has an unexpected tensor `{name}`")]
+    UnexpectedTensor {
+        /// The checkpoint file.
+        path: String,
+        /// The extra tensor's name.
+        name: String,
+    },
+    /// A checkpoint tensor has the wrong shape.
+    #[error("{path}: tensor `{name}` has shape {got:?}, expected {expected:?}")]
+    WrongShape {
+        /// The checkpoint file.
+        path: String,
+        /// The tensor's name.
+        name: String,
+        /// The shape the network needs.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        got: Vec<usize>,
+    },
+    /// A checkpoint tensor has the wrong element type.
+    #[error("{path}: tensor `{name}` has dtype {got}, expected {expected}")]
+    WrongDType {
+        /// The checkpoint file.
+        path: String,
+        /// The tensor's name.
+        name: String,
+        /// The dtype the network needs.
+        expected: String,
+        /// The dtype in the file.
+        got: String,
+    },
+    /// A checkpoint file is not valid safetensors, or its header lacks what it must hold.
+    #[error("{path}: corrupt checkpoint: {detail}")]
+    CorruptCheckpoint {
+        /// The checkpoint file.
+        path: String,
+        /// The parser's message.
         detail: String,
     },
-    /// A neural-network backend (candle) operation or a checkpoint failed.
+}
+
+impl Error {
+    /// An I/O failure on `path`, keeping the operating system's error as the source.
+    pub fn io(path: impl AsRef<std::path::Path>, err: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            source: Source::new(err),
+        }
+    }
+
+    /// A failed candle operation, with what was being done; candle's error is the source.
     #[cfg(feature = "candle")]
-    #[error(transparent)]
-    Nn(#[from] crate::nn::NnError),
+    pub fn candle(what: impl Into<String>, err: candle_core::Error) -> Self {
+        Error::Candle {
+            what: what.into(),
+            source: Source::new(err),
+        }
+    }
 }
 
 /// Result alias with [`Error`].
@@ -207,6 +365,15 @@ pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Re
             min,
             max,
         })
+    }
+}
+
+/// Checks that the count `value` is at least `min`.
+pub(crate) fn count(name: &'static str, value: usize, min: usize) -> Result<usize> {
+    if value >= min {
+        Ok(value)
+    } else {
+        Err(Error::CountTooSmall { name, value, min })
     }
 }
 

@@ -13,17 +13,11 @@ const TMP_NAME_PREFIX: usize = 200;
 const TMP_ATTEMPTS: u32 = 64;
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
+    Error::io(path, e)
 }
 
 fn io_detail(path: &Path, detail: &str) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: detail.to_owned(),
-    }
+    Error::io(path, std::io::Error::other(detail.to_owned()))
 }
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed
@@ -97,8 +91,5 @@ fn create_temporary(target: &Path) -> std::io::Result<(File, PathBuf)> {
 
 /// The bytes of the file at `path`, or [`Error::Io`] naming it.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    })
+    fs::read(path).map_err(|e| Error::io(path, e))
 }

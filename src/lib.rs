@@ -20,6 +20,7 @@ pub mod ddpm;
 pub mod denoiser;
 pub mod discrete;
 pub mod error;
+pub mod family;
 pub mod io;
 pub mod metrics;
 #[cfg(feature = "candle")]

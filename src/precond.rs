@@ -6,6 +6,7 @@
 
 use crate::dd::{Dd, frexp1, ldexp, recip_hypot_1};
 use crate::error::{Error, Result, positive};
+use crate::family::Family;
 use crate::schedule::{IddpmTable, Vp};
 
 /// The five preconditioning coefficients at one noise level (I16, I21).
@@ -330,27 +331,39 @@ pub enum PrecondKind {
 }
 
 impl PrecondKind {
-    /// The preconditioning with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`),
-    /// EDM with data standard deviation `sigma_data`.
-    pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
-        Self::named(name, Vp::paper(), sigma_data)
+    /// The family's preconditioning with the paper's defaults, EDM's with data standard
+    /// deviation `sigma_data`.
+    ///
+    /// # Errors
+    ///
+    /// A bad `sigma_data` (EDM only).
+    pub fn paper(family: Family, sigma_data: f64) -> Result<Self> {
+        Self::with_vp(family, Vp::paper(), sigma_data)
     }
 
-    /// The preconditioning by name, VP's over the schedule `vp` (with M = 1000), EDM's with
+    /// The family's preconditioning, VP's over the schedule `vp` (with M = 1000), EDM's with
     /// data standard deviation `sigma_data`, iDDPM's over the paper's table.
-    pub fn named(name: &str, vp: Vp, sigma_data: f64) -> Result<Self> {
-        Ok(match name {
-            "vp" => PrecondKind::Vp(VpPrecond::new(vp, VpPrecond::DEFAULT_M)?),
-            "ve" => PrecondKind::Ve(VePrecond),
-            "iddpm" => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
-            "edm" => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),
-            _ => {
-                return Err(Error::UnknownName {
-                    what: "preconditioning",
-                    name: name.to_owned(),
-                });
-            }
+    ///
+    /// # Errors
+    ///
+    /// A bad `sigma_data` (EDM only).
+    pub fn with_vp(family: Family, vp: Vp, sigma_data: f64) -> Result<Self> {
+        Ok(match family {
+            Family::Vp => PrecondKind::Vp(VpPrecond::new(vp, VpPrecond::DEFAULT_M)?),
+            Family::Ve => PrecondKind::Ve(VePrecond),
+            Family::Iddpm => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
+            Family::Edm => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),
         })
+    }
+
+    /// The family the preconditioning belongs to.
+    pub fn family(&self) -> Family {
+        match self {
+            PrecondKind::Vp(_) => Family::Vp,
+            PrecondKind::Ve(_) => Family::Ve,
+            PrecondKind::Iddpm(_) => Family::Iddpm,
+            PrecondKind::Edm(_) => Family::Edm,
+        }
     }
 }
 

@@ -6,8 +6,9 @@
 //! through its sigma^-1, as NVlabs's ablation sampler does (`--disc` x `--schedule`).
 
 use crate::dd::Dd;
-use crate::error::{Error, Result, in_range, positive, sigma_range};
-use crate::schedule::{IddpmTable, Schedule, Vp};
+use crate::error::{Error, Result, count, in_range, positive, sigma_range};
+use crate::family::Family;
+use crate::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 
 /// Largest |ln(sigma_min / sigma_max)| / rho accepted: the exponent of the EDM ratio
 /// q = (sigma_min / sigma_max)^(1/rho) must stay a finite double-double (q itself may underflow
@@ -18,19 +19,13 @@ const EDM_RATIO_EXPONENT_LIMIT: f64 = 1e300;
 pub const MAX_STEPS: usize = 1 << 20;
 
 fn check_count(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(Error::CountTooSmall {
-            name: "N",
-            value: 0,
-            min: 1,
-        });
-    }
+    count("N", n, 1)?;
     if n > MAX_STEPS {
-        return Err(Error::OutOfRange {
+        return Err(Error::CountOutOfRange {
             name: "N",
-            value: n as f64,
-            min: 1.0,
-            max: MAX_STEPS as f64,
+            value: n,
+            min: 1,
+            max: MAX_STEPS,
         });
     }
     Ok(())
@@ -67,6 +62,13 @@ pub enum IddpmSelection {
         /// Largest kept noise level (default 81).
         sigma_max: f64,
     },
+}
+
+impl IddpmSelection {
+    /// The paper's j0 = 8 (Table 1, iDDPM column).
+    pub const DEFAULT_J0: usize = 8;
+    /// Largest noise level kept by NVlabs's ablation sampler's iDDPM selection (its default).
+    pub const NVLABS_SIGMA_MAX: f64 = 81.0;
 }
 
 /// A time discretisation of I14.
@@ -126,11 +128,11 @@ impl Discretization {
         match selection {
             IddpmSelection::Paper { j0 } => {
                 if j0 >= table.m() - 1 {
-                    return Err(Error::OutOfRange {
+                    return Err(Error::CountOutOfRange {
                         name: "j0",
-                        value: j0 as f64,
-                        min: 0.0,
-                        max: (table.m() - 2) as f64,
+                        value: j0,
+                        min: 0,
+                        max: table.m() - 2,
                     });
                 }
             }
@@ -166,17 +168,38 @@ impl Discretization {
         })
     }
 
-    /// The paper's default discretisation by name (`vp`, `ve`, `iddpm`, `edm`).
-    pub fn paper(name: &str) -> Result<Self> {
-        match name {
-            "vp" => Self::vp(Vp::paper(), Vp::DEFAULT_EPS_S),
-            "ve" => Self::ve(0.02, 100.0),
-            "iddpm" => Self::iddpm(IddpmTable::paper(), IddpmSelection::Paper { j0: 8 }),
-            "edm" => Self::edm(0.002, 80.0, 7.0),
-            _ => Err(Error::UnknownName {
-                what: "discretization",
-                name: name.to_owned(),
-            }),
+    /// The family's discretisation with the paper's defaults (Table 1).
+    pub fn paper(family: Family) -> Self {
+        match family {
+            Family::Vp => Discretization::Vp {
+                schedule: Vp::paper(),
+                eps_s: Vp::DEFAULT_EPS_S,
+            },
+            Family::Ve => Discretization::Ve {
+                sigma_min: Ve::DEFAULT_SIGMA_MIN,
+                sigma_max: Ve::DEFAULT_SIGMA_MAX,
+            },
+            Family::Iddpm => Discretization::Iddpm {
+                table: IddpmTable::paper(),
+                selection: IddpmSelection::Paper {
+                    j0: IddpmSelection::DEFAULT_J0,
+                },
+            },
+            Family::Edm => Discretization::Edm {
+                sigma_min: Edm::DEFAULT_SIGMA_MIN,
+                sigma_max: Edm::DEFAULT_SIGMA_MAX,
+                rho: Edm::DEFAULT_RHO,
+            },
+        }
+    }
+
+    /// The family the discretisation belongs to.
+    pub fn family(&self) -> Family {
+        match self {
+            Discretization::Vp { .. } => Family::Vp,
+            Discretization::Ve { .. } => Family::Ve,
+            Discretization::Iddpm { .. } => Family::Iddpm,
+            Discretization::Edm { .. } => Family::Edm,
         }
     }
 

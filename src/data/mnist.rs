@@ -165,11 +165,11 @@ impl Mnist {
         if index < self.len() {
             Ok(index)
         } else {
-            Err(Error::OutOfRange {
+            Err(Error::CountOutOfRange {
                 name: "index",
-                value: index as f64,
-                min: 0.0,
-                max: self.len().saturating_sub(1) as f64,
+                value: index,
+                min: 0,
+                max: self.len().saturating_sub(1),
             })
         }
     }

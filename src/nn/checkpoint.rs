@@ -14,7 +14,6 @@ use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder};
 
-use super::error::NnError;
 use crate::error::{Error, Result};
 
 /// Names and shapes of the tensors a network reads from its [`VarBuilder`], in name order.
@@ -56,18 +55,11 @@ pub fn tensor_spec<T>(
 ) -> Result<TensorSpec> {
     let spec = Arc::new(Mutex::new(TensorSpec::new()));
     let vb = VarBuilder::from_backend(Box::new(Recorder(spec.clone())), DType::F32, Device::Cpu);
-    build(vb).map_err(|e| NnError::candle("recording the network's tensors", e))?;
+    build(vb).map_err(|e| Error::candle("recording the network's tensors", e))?;
     let spec = spec
         .lock()
-        .map_err(|_| NnError::candle("recording", candle_core::Error::msg("poisoned lock")))?;
+        .map_err(|_| Error::candle("recording", candle_core::Error::msg("poisoned lock")))?;
     Ok(spec.clone())
-}
-
-fn io_error(path: &Path, err: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: err.to_string(),
-    }
 }
 
 fn dtype_of(d: safetensors::Dtype) -> Option<DType> {
@@ -84,9 +76,9 @@ fn dtype_of(d: safetensors::Dtype) -> Option<DType> {
 /// Reads the checkpoint at `path`, checks it holds exactly the tensors of `spec` with their
 /// shapes and element type `dtype`, and returns them on `device`, keyed by name.
 ///
-/// Errors: [`NnError::CorruptCheckpoint`] if the file is not safetensors,
-/// [`NnError::MissingTensor`], [`NnError::UnexpectedTensor`], [`NnError::WrongShape`],
-/// [`NnError::WrongDType`] naming the first offending tensor (in name order), and
+/// Errors: [`Error::CorruptCheckpoint`] if the file is not safetensors,
+/// [`Error::MissingTensor`], [`Error::UnexpectedTensor`], [`Error::WrongShape`],
+/// [`Error::WrongDType`] naming the first offending tensor (in name order), and
 /// [`Error::Io`] if the file cannot be read.
 pub fn load(
     path: impl AsRef<Path>,
@@ -95,17 +87,14 @@ pub fn load(
     device: &Device,
 ) -> Result<HashMap<String, Tensor>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     load_bytes(&bytes, &path.display().to_string(), spec, dtype, device)
 }
 
 fn deserialize<'a>(bytes: &'a [u8], source: &str) -> Result<safetensors::SafeTensors<'a>> {
-    safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
-        NnError::CorruptCheckpoint {
-            path: source.to_owned(),
-            detail: e.to_string(),
-        }
-        .into()
+    safetensors::SafeTensors::deserialize(bytes).map_err(|e| Error::CorruptCheckpoint {
+        path: source.to_owned(),
+        detail: e.to_string(),
     })
 }
 
@@ -114,10 +103,10 @@ fn deserialize<'a>(bytes: &'a [u8], source: &str) -> Result<safetensors::SafeTen
 ///
 /// # Errors
 ///
-/// [`NnError::CorruptCheckpoint`] if `bytes` are not safetensors.
+/// [`Error::CorruptCheckpoint`] if `bytes` are not safetensors.
 pub fn read_metadata(bytes: &[u8], source: &str) -> Result<HashMap<String, String>> {
     let (_, meta) =
-        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| NnError::CorruptCheckpoint {
+        safetensors::SafeTensors::read_metadata(bytes).map_err(|e| Error::CorruptCheckpoint {
             path: source.to_owned(),
             detail: e.to_string(),
         })?;
@@ -141,38 +130,35 @@ pub fn load_bytes(
     let mut names: Vec<&str> = st.names();
     names.sort_unstable();
     if let Some(extra) = names.iter().find(|n| !spec.contains_key(**n)) {
-        return Err(NnError::UnexpectedTensor {
+        return Err(Error::UnexpectedTensor {
             path: p,
             name: extra.to_string(),
-        }
-        .into());
+        });
     }
     let mut out = HashMap::with_capacity(spec.len());
     for (name, shape) in spec {
-        let view = st.tensor(name).map_err(|_| NnError::MissingTensor {
+        let view = st.tensor(name).map_err(|_| Error::MissingTensor {
             path: p.clone(),
             name: name.clone(),
         })?;
         if view.shape() != shape.as_slice() {
-            return Err(NnError::WrongShape {
+            return Err(Error::WrongShape {
                 path: p,
                 name: name.clone(),
                 expected: shape.clone(),
                 got: view.shape().to_vec(),
-            }
-            .into());
+            });
         }
         if dtype_of(view.dtype()) != Some(dtype) {
-            return Err(NnError::WrongDType {
+            return Err(Error::WrongDType {
                 path: p,
                 name: name.clone(),
                 expected: format!("{dtype:?}"),
                 got: format!("{:?}", view.dtype()),
-            }
-            .into());
+            });
         }
         let t = candle_core::safetensors::Load::load(&view, device)
-            .map_err(|e| NnError::candle(format!("loading `{name}` from {p}"), e))?;
+            .map_err(|e| Error::candle(format!("loading `{name}` from {p}"), e))?;
         out.insert(name.clone(), t);
     }
     Ok(out)
@@ -196,20 +182,22 @@ pub fn save_with_metadata(
 ) -> Result<()> {
     let path = path.as_ref();
     let sorted: BTreeMap<&str, &Tensor> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let bytes = safetensors::serialize(sorted, metadata).map_err(|e| NnError::Candle {
-        what: format!("serialising {}", path.display()),
-        detail: e.to_string(),
+    let bytes = safetensors::serialize(sorted, metadata).map_err(|e| {
+        Error::candle(
+            format!("serialising {}", path.display()),
+            candle_core::Error::wrap(e),
+        )
     })?;
     let file_name = path
         .file_name()
-        .ok_or_else(|| io_error(path, std::io::Error::other("not a file name")))?;
+        .ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, &bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
+        Error::io(path, e)
     })
 }

@@ -9,7 +9,6 @@
 pub mod adam;
 pub mod checkpoint;
 pub mod dhariwal_unet;
-mod error;
 pub mod init;
 pub mod layers;
 pub mod model;
@@ -23,7 +22,6 @@ pub mod train;
 use candle_core::{Result, Tensor};
 
 pub use dhariwal_unet::{DhariwalUNet, DhariwalUNetConfig};
-pub use error::NnError;
 pub use precond::{CoefficientTensors, DEVICE_MICRO_BATCH, NETWORK_DTYPE, Preconditioned};
 pub use song_unet::{SongUNet, SongUNetConfig};
 pub use state::NetDenoiser;

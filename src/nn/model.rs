@@ -15,6 +15,7 @@ use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
 use super::song_unet::{DecoderType, EmbeddingType, EncoderType};
 use super::{SongUNet, SongUNetConfig};
 use crate::error::{Error, Result};
+use crate::family::Family;
 use crate::precond::{EdmPrecond, IddpmPrecond, PrecondKind, VePrecond, VpPrecond};
 use crate::schedule::{IddpmTable, Vp};
 use crate::vectors::json::Node;
@@ -22,9 +23,11 @@ use crate::vectors::json::Node;
 /// The safetensors metadata key holding the model's JSON description.
 pub const SPEC_KEY: &str = "elucidated.model";
 
-/// The preconditioning of a model (Table 1, I16), as stored in its file.
+/// The preconditioning of a model (Table 1, I16), as stored in its file. (The golden vectors'
+/// [`crate::vectors::PrecondSpec`] spells out iDDPM's table constants too; a model's
+/// iDDPM preconditioning always uses the paper's table.)
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PrecondSpec {
+pub enum ModelPrecond {
     /// EDM with data standard deviation `sigma_data`.
     Edm {
         /// sigma_data.
@@ -45,28 +48,22 @@ pub enum PrecondSpec {
     Iddpm,
 }
 
-impl PrecondSpec {
-    /// The paper's preconditioning by name (`edm` with sigma_data, `vp`, `ve`, `iddpm`).
+impl ModelPrecond {
+    /// The family's preconditioning with the paper's constants, EDM's with `sigma_data`.
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownName`] for another name, or a bad sigma_data.
-    pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
-        let spec = match name {
-            "edm" => PrecondSpec::Edm { sigma_data },
-            "vp" => PrecondSpec::Vp {
+    /// A bad sigma_data.
+    pub fn paper(family: Family, sigma_data: f64) -> Result<Self> {
+        let spec = match family {
+            Family::Edm => ModelPrecond::Edm { sigma_data },
+            Family::Vp => ModelPrecond::Vp {
                 beta_d: Vp::DEFAULT_BETA_D,
                 beta_min: Vp::DEFAULT_BETA_MIN,
                 m: VpPrecond::DEFAULT_M,
             },
-            "ve" => PrecondSpec::Ve,
-            "iddpm" => PrecondSpec::Iddpm,
-            _ => {
-                return Err(Error::UnknownName {
-                    what: "preconditioning",
-                    name: name.to_owned(),
-                });
-            }
+            Family::Ve => ModelPrecond::Ve,
+            Family::Iddpm => ModelPrecond::Iddpm,
         };
         spec.build()?;
         Ok(spec)
@@ -79,53 +76,63 @@ impl PrecondSpec {
     /// Invalid parameters (the constructors' errors).
     pub fn build(&self) -> Result<PrecondKind> {
         Ok(match *self {
-            PrecondSpec::Edm { sigma_data } => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),
-            PrecondSpec::Vp {
+            ModelPrecond::Edm { sigma_data } => PrecondKind::Edm(EdmPrecond::new(sigma_data)?),
+            ModelPrecond::Vp {
                 beta_d,
                 beta_min,
                 m,
             } => PrecondKind::Vp(VpPrecond::new(Vp::new(beta_d, beta_min)?, m)?),
-            PrecondSpec::Ve => PrecondKind::Ve(VePrecond),
-            PrecondSpec::Iddpm => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
+            ModelPrecond::Ve => PrecondKind::Ve(VePrecond),
+            ModelPrecond::Iddpm => PrecondKind::Iddpm(IddpmPrecond::new(IddpmTable::paper())),
         })
     }
 
-    /// The name (`edm`, `vp`, `ve`, `iddpm`).
-    pub fn name(&self) -> &'static str {
+    /// The family.
+    pub fn family(&self) -> Family {
         match self {
-            PrecondSpec::Edm { .. } => "edm",
-            PrecondSpec::Vp { .. } => "vp",
-            PrecondSpec::Ve => "ve",
-            PrecondSpec::Iddpm => "iddpm",
+            ModelPrecond::Edm { .. } => Family::Edm,
+            ModelPrecond::Vp { .. } => Family::Vp,
+            ModelPrecond::Ve => Family::Ve,
+            ModelPrecond::Iddpm => Family::Iddpm,
         }
+    }
+
+    /// The name (`edm`, `vp`, `ve`, `iddpm`), the family's.
+    pub fn name(&self) -> &'static str {
+        self.family().name()
     }
 
     fn to_json(self) -> Value {
         match self {
-            PrecondSpec::Edm { sigma_data } => json!({"name": "edm", "sigma_data": sigma_data}),
-            PrecondSpec::Vp {
+            ModelPrecond::Edm { sigma_data } => {
+                json!({"name": self.name(), "sigma_data": sigma_data})
+            }
+            ModelPrecond::Vp {
                 beta_d,
                 beta_min,
                 m,
-            } => json!({"name": "vp", "beta_d": beta_d, "beta_min": beta_min, "m": m}),
-            PrecondSpec::Ve | PrecondSpec::Iddpm => json!({"name": self.name()}),
+            } => json!({"name": self.name(), "beta_d": beta_d, "beta_min": beta_min, "m": m}),
+            ModelPrecond::Ve | ModelPrecond::Iddpm => json!({"name": self.name()}),
         }
     }
 
     fn from_json(node: &Node<'_>) -> Result<Self> {
         let name = node.field("name")?;
-        let spec = match name.string()? {
-            "edm" => PrecondSpec::Edm {
+        let text = name.string()?;
+        let family = text
+            .parse()
+            .map_err(|_| name.error(format!("unknown preconditioning `{text}`")))?;
+        let spec = match family {
+            Family::Edm => ModelPrecond::Edm {
                 sigma_data: node.field("sigma_data")?.number()?,
             },
-            "vp" => PrecondSpec::Vp {
+            Family::Vp => ModelPrecond::Vp {
                 beta_d: node.field("beta_d")?.number()?,
                 beta_min: node.field("beta_min")?.number()?,
                 m: node.field("m")?.number()?,
             },
-            "ve" => PrecondSpec::Ve,
-            "iddpm" => PrecondSpec::Iddpm,
-            other => return Err(name.error(format!("unknown preconditioning `{other}`"))),
+            Family::Ve => ModelPrecond::Ve,
+            Family::Iddpm => ModelPrecond::Iddpm,
         };
         spec.build().map_err(|e| node.error(e.to_string()))?;
         Ok(spec)
@@ -138,7 +145,70 @@ pub struct ModelSpec {
     /// The raw network F (its `ops` field is a run-time choice and is not stored).
     pub network: SongUNetConfig,
     /// The preconditioning.
-    pub precond: PrecondSpec,
+    pub precond: ModelPrecond,
+}
+
+/// Largest image side a model file may describe.
+pub const MAX_RESOLUTION: usize = 1 << 14;
+/// Largest channel count of any layer (`model_channels` times a multiplier) or of the images.
+pub const MAX_CHANNELS: usize = 1 << 16;
+/// Most class or augmentation labels.
+pub const MAX_LABELS: usize = 1 << 20;
+/// Most residual blocks per resolution.
+pub const MAX_BLOCKS: usize = 256;
+/// Most taps of the resampling filter.
+pub const MAX_FILTER_TAPS: usize = 64;
+
+/// Checks that the network described under `n` can be built: every size within its limit, one
+/// level per halving of the resolution at most (so `img_resolution >> level` stays a whole
+/// side), probabilities in [0, 1] and a finite resampling filter with a nonzero sum.
+fn check_network(n: &Node<'_>, c: &SongUNetConfig) -> Result<()> {
+    let within = |key: &str, v: usize, min: usize, max: usize| -> Result<()> {
+        if (min..=max).contains(&v) {
+            Ok(())
+        } else {
+            Err(n
+                .field(key)?
+                .error(format!("must lie in {min}..={max}, got {v}")))
+        }
+    };
+    within("img_resolution", c.img_resolution, 1, MAX_RESOLUTION)?;
+    within("in_channels", c.in_channels, 1, MAX_CHANNELS)?;
+    within("out_channels", c.out_channels, 1, MAX_CHANNELS)?;
+    within("label_dim", c.label_dim, 0, MAX_LABELS)?;
+    within("augment_dim", c.augment_dim, 0, MAX_LABELS)?;
+    within("model_channels", c.model_channels, 1, MAX_CHANNELS)?;
+    within("num_blocks", c.num_blocks, 1, MAX_BLOCKS)?;
+    let widest = MAX_CHANNELS / c.model_channels;
+    within("channel_mult_emb", c.channel_mult_emb, 1, widest)?;
+    within("channel_mult_noise", c.channel_mult_noise, 1, widest)?;
+    let levels = c.img_resolution.trailing_zeros() as usize + 1;
+    let mult = n.field("channel_mult")?;
+    if !(1..=levels).contains(&c.channel_mult.len()) {
+        return Err(mult.error(format!(
+            "needs 1 to {levels} levels (one per halving of img_resolution {}), got {}",
+            c.img_resolution,
+            c.channel_mult.len()
+        )));
+    }
+    for (k, &m) in c.channel_mult.iter().enumerate() {
+        if !(1..=widest).contains(&m) {
+            return Err(mult.error(format!("entry {k} must lie in 1..={widest}, got {m}")));
+        }
+    }
+    for (key, p) in [("dropout", c.dropout), ("label_dropout", c.label_dropout)] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(n.field(key)?.error(format!("must lie in [0, 1], got {p}")));
+        }
+    }
+    let f = &c.resample_filter;
+    let sum: f64 = f.iter().sum();
+    if f.is_empty() || f.len() > MAX_FILTER_TAPS || !sum.is_finite() || sum == 0.0 {
+        return Err(n.field("resample_filter")?.error(format!(
+            "needs 1 to {MAX_FILTER_TAPS} finite taps with a nonzero sum, got {f:?}"
+        )));
+    }
+    Ok(())
 }
 
 fn names<T: Copy + PartialEq>(table: &[(T, &'static str)], v: T) -> &'static str {
@@ -204,7 +274,9 @@ impl ModelSpec {
     /// # Errors
     ///
     /// [`Error::Parse`] for malformed JSON, [`Error::InvalidField`] naming a missing or bad
-    /// field.
+    /// field, or a network that cannot be built (a size out of its limit, more levels in
+    /// `channel_mult` than halvings of `img_resolution`, a probability outside [0, 1], a
+    /// resampling filter with a zero or non-finite sum).
     pub fn from_json(text: &str, source: &str) -> Result<Self> {
         let value: Value = serde_json::from_str(text).map_err(|e| Error::Parse {
             what: format!("{source}: model description"),
@@ -244,7 +316,8 @@ impl ModelSpec {
             resample_filter: n.field("resample_filter")?.numbers()?,
             ops: OpImpl::Auto,
         };
-        let precond = PrecondSpec::from_json(&root.field("precond")?)?;
+        check_network(&n, &network)?;
+        let precond = ModelPrecond::from_json(&root.field("precond")?)?;
         Ok(ModelSpec { network, precond })
     }
 
@@ -315,7 +388,7 @@ impl Model {
     ///
     /// # Errors
     ///
-    /// [`super::NnError::CorruptCheckpoint`] for a file that is not safetensors or lacks the
+    /// [`Error::CorruptCheckpoint`] for a file that is not safetensors or lacks the
     /// description, the errors of [`ModelSpec::from_json`], and a missing, extra, wrongly
     /// shaped or wrongly typed tensor (see [`super::checkpoint::load`]).
     pub fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<Self> {
@@ -338,28 +411,24 @@ impl Model {
         let path = path.as_ref();
         let p = path.display().to_string();
         for (name, shape) in &expected {
-            let t = tensors
-                .get(name)
-                .ok_or_else(|| super::NnError::MissingTensor {
-                    path: p.clone(),
-                    name: name.clone(),
-                })?;
+            let t = tensors.get(name).ok_or_else(|| Error::MissingTensor {
+                path: p.clone(),
+                name: name.clone(),
+            })?;
             if t.dims() != shape.as_slice() {
-                return Err(super::NnError::WrongShape {
+                return Err(Error::WrongShape {
                     path: p,
                     name: name.clone(),
                     expected: shape.clone(),
                     got: t.dims().to_vec(),
-                }
-                .into());
+                });
             }
         }
         if let Some(extra) = tensors.keys().find(|k| !expected.contains_key(*k)) {
-            return Err(super::NnError::UnexpectedTensor {
+            return Err(Error::UnexpectedTensor {
                 path: p,
                 name: extra.clone(),
-            }
-            .into());
+            });
         }
         let meta = HashMap::from([(SPEC_KEY.to_owned(), spec.to_json())]);
         save_with_metadata(path, tensors, Some(meta))
@@ -401,12 +470,10 @@ pub fn read_model_file(
     device: &Device,
 ) -> Result<(ModelSpec, HashMap<String, Tensor>)> {
     let meta = read_metadata(bytes, source)?;
-    let text = meta
-        .get(SPEC_KEY)
-        .ok_or_else(|| super::NnError::CorruptCheckpoint {
-            path: source.to_owned(),
-            detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
-        })?;
+    let text = meta.get(SPEC_KEY).ok_or_else(|| Error::CorruptCheckpoint {
+        path: source.to_owned(),
+        detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
+    })?;
     let spec = ModelSpec::from_json(text, source)?;
     let tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, device)?;
     Ok((spec, tensors))

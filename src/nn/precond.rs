@@ -8,7 +8,7 @@
 
 use candle_core::{DType, Device, Tensor};
 
-use super::{Network, NnError};
+use super::Network;
 use crate::error::Result;
 use crate::precond::{PrecondCoefficients, Preconditioner};
 
@@ -21,7 +21,7 @@ pub const NETWORK_DTYPE: DType = DType::F32;
 pub const DEVICE_MICRO_BATCH: usize = 64;
 
 pub(crate) fn candle<T>(what: &str, r: candle_core::Result<T>) -> Result<T> {
-    r.map_err(|e| NnError::candle(what, e).into())
+    r.map_err(|e| crate::Error::candle(what, e))
 }
 
 /// Per-sample preconditioning coefficients as tensors: `c_skip`, `c_out`, `c_in` of shape
@@ -107,7 +107,7 @@ impl<N: Network, P: Preconditioner> Preconditioned<N, P> {
     /// # Errors
     ///
     /// A bad sigma or a coefficient overflow (see [`CoefficientTensors::new`]), a wrong number
-    /// of sigmas, or a failing candle op ([`NnError::Candle`]).
+    /// of sigmas, or a failing candle op ([`crate::Error::Candle`]).
     pub fn denoise_each(
         &self,
         x: &Tensor,

@@ -31,11 +31,11 @@ fn one_hot(classes: &[usize], label_dim: usize, device: &Device) -> Result<Tenso
     let mut v = vec![0f32; classes.len() * label_dim];
     for (i, &c) in classes.iter().enumerate() {
         if c >= label_dim {
-            return Err(Error::OutOfRange {
+            return Err(Error::CountOutOfRange {
                 name: "class",
-                value: c as f64,
-                min: 0.0,
-                max: (label_dim - 1) as f64,
+                value: c,
+                min: 0,
+                max: label_dim - 1,
             });
         }
         v[i * label_dim + c] = 1.0;
@@ -108,16 +108,13 @@ pub fn sample_images(
     on_eval: &dyn Fn(),
 ) -> Result<Tensor> {
     crate::error::finite("guidance", request.guidance)?;
-    crate::error::positive("batch", request.batch as f64)?;
+    crate::error::count("batch", request.batch, 1)?;
     let n = request.seeds.len();
     let label_dim = model.label_dim();
     let classes = match (label_dim, request.classes) {
         (0, _) => None,
         (_, None) => {
-            return Err(Error::Parse {
-                what: "class labels".to_owned(),
-                detail: "the model is class-conditional: give a class per sample".to_owned(),
-            });
+            return Err(Error::MissingClassLabels { label_dim });
         }
         (_, Some(c)) if c.len() != n => {
             return Err(Error::DimensionMismatch {

@@ -21,10 +21,10 @@ fn same_shape(a: &Tensor, b: &Tensor) -> Result<()> {
     if a.dims() == b.dims() {
         Ok(())
     } else {
-        Err(Error::DimensionMismatch {
-            what: "state elements",
-            expected: a.elem_count(),
-            got: b.elem_count(),
+        Err(Error::ShapeMismatch {
+            what: "state",
+            expected: a.dims().to_vec(),
+            got: b.dims().to_vec(),
         })
     }
 }

@@ -18,12 +18,12 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor, Var};
 use serde_json::{Value, json};
 
+use super::SongUNet;
 use super::adam::Adam;
 use super::checkpoint::{TensorSpec, load_bytes, read_metadata, save_with_metadata};
 use super::init::{seeded_var_builder, splitmix64};
-use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY, read_model_file};
+use super::model::{Model, ModelPrecond, ModelSpec, SPEC_KEY, read_model_file};
 use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
-use super::{NnError, SongUNet};
 use crate::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use crate::error::{Error, Result};
 use crate::noise::NoiseStream;
@@ -86,7 +86,7 @@ impl TrainConfig {
     ///
     /// A typed error naming the first bad value.
     pub fn validate(&self) -> Result<()> {
-        crate::error::positive("batch", self.batch as f64)?;
+        crate::error::count("batch", self.batch, 1)?;
         crate::error::positive("lr", self.lr)?;
         crate::error::in_range("lr_rampup_images", self.lr_rampup_images, 0.0, f64::MAX)?;
         crate::error::in_range("adam beta1", self.adam[0], 0.0, 1.0 - f64::EPSILON)?;
@@ -108,12 +108,12 @@ impl TrainConfig {
     /// Invalid parameters.
     pub fn noise_levels(&self) -> Result<NoiseLevels> {
         match self.model.precond {
-            PrecondSpec::Edm { .. } => NoiseLevels::edm(self.p_mean_std[0], self.p_mean_std[1]),
-            PrecondSpec::Vp {
+            ModelPrecond::Edm { .. } => NoiseLevels::edm(self.p_mean_std[0], self.p_mean_std[1]),
+            ModelPrecond::Vp {
                 beta_d, beta_min, ..
             } => NoiseLevels::vp(Vp::new(beta_d, beta_min)?, Vp::DEFAULT_EPS_T),
-            PrecondSpec::Ve => NoiseLevels::ve(0.02, 100.0),
-            PrecondSpec::Iddpm => Ok(NoiseLevels::iddpm(IddpmTable::paper())),
+            ModelPrecond::Ve => NoiseLevels::ve(0.02, 100.0),
+            ModelPrecond::Iddpm => Ok(NoiseLevels::iddpm(IddpmTable::paper())),
         }
     }
 
@@ -262,7 +262,7 @@ impl Trainer {
         for ((name, var), ema) in self.names.iter().zip(&self.vars).zip(&mut self.ema) {
             let t = tensors
                 .remove(name)
-                .ok_or_else(|| NnError::CorruptCheckpoint {
+                .ok_or_else(|| Error::CorruptCheckpoint {
                     path: source.to_owned(),
                     detail: format!("no tensor `{name}`"),
                 })?;
@@ -566,7 +566,7 @@ impl Trainer {
         let bytes = crate::io::read(path)?;
         let meta = read_metadata(&bytes, &source)?;
         let entry = |key: &str| {
-            meta.get(key).ok_or_else(|| NnError::CorruptCheckpoint {
+            meta.get(key).ok_or_else(|| Error::CorruptCheckpoint {
                 path: source.clone(),
                 detail: format!("no `{key}` entry in the header: not a training state"),
             })

@@ -172,11 +172,11 @@ impl SigmaGrid {
         let mut scale = Vec::with_capacity(steps.len() + 1);
         for &t in steps {
             if !(1..=t_max).contains(&t) {
-                return Err(Error::OutOfRange {
+                return Err(Error::CountOutOfRange {
                     name: "DDPM step",
-                    value: t as f64,
-                    min: 1.0,
-                    max: t_max as f64,
+                    value: t,
+                    min: 1,
+                    max: t_max,
                 });
             }
             sigma.push(all_sigma[t - 1]);

@@ -1,4 +1,8 @@
-//! Runtime choice among the samplers that run on a schedule's time grid (the CLI's names).
+//! Runtime choice among the samplers that run on a schedule's time grid: [`SamplerName`] is
+//! what the CLI parses, [`SamplerKind`] the sampler with its parameters.
+
+use core::fmt;
+use core::str::FromStr;
 
 use super::churn::Churn;
 use super::ddim::Ddim;
@@ -14,6 +18,93 @@ use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
 use crate::schedule::Schedule;
 use crate::state::State;
+
+/// The name of a sampler of [`SamplerKind`], without its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum SamplerName {
+    /// Euler on the PF-ODE (Algorithm 1, first order).
+    Euler,
+    /// Heun on the PF-ODE (Algorithm 1).
+    Heun,
+    /// DPM-Solver++(2M).
+    Dpmpp2m,
+    /// DDIM, eta = 0 unless given.
+    Ddim,
+    /// DDIM at eta = 1 (ancestral sampling).
+    Ancestral,
+    /// Algorithm 2 (Heun with churn).
+    Stochastic,
+    /// Euler–Maruyama on the reverse SDE.
+    Sde,
+}
+
+impl SamplerName {
+    /// Every name, in the CLI's order.
+    pub const ALL: [SamplerName; 7] = [
+        SamplerName::Euler,
+        SamplerName::Heun,
+        SamplerName::Dpmpp2m,
+        SamplerName::Ddim,
+        SamplerName::Ancestral,
+        SamplerName::Stochastic,
+        SamplerName::Sde,
+    ];
+
+    /// The name as the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SamplerName::Euler => "euler",
+            SamplerName::Heun => "heun",
+            SamplerName::Dpmpp2m => "dpmpp2m",
+            SamplerName::Ddim => "ddim",
+            SamplerName::Ancestral => "ancestral",
+            SamplerName::Stochastic => "stochastic",
+            SamplerName::Sde => "sde",
+        }
+    }
+
+    /// The sampler with its default parameters: `ddim` is eta = 0, `ancestral` is DDIM at
+    /// eta = 1, and `stochastic` is Algorithm 2 with [`SamplerKind::DEFAULT_CHURN`].
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the default churn is valid (it is checked like any other).
+    pub fn kind(self) -> Result<SamplerKind> {
+        let [s_churn, s_tmin, s_tmax, s_noise] = SamplerKind::DEFAULT_CHURN;
+        Ok(match self {
+            SamplerName::Euler => SamplerKind::Euler,
+            SamplerName::Heun => SamplerKind::Heun,
+            SamplerName::Dpmpp2m => SamplerKind::Dpmpp2m,
+            SamplerName::Ddim => SamplerKind::Ddim { eta: 0.0 },
+            SamplerName::Ancestral => SamplerKind::Ddim { eta: 1.0 },
+            SamplerName::Stochastic => {
+                SamplerKind::Stochastic(Churn::new(s_churn, s_tmin, s_tmax, s_noise)?)
+            }
+            SamplerName::Sde => SamplerKind::ReverseSde,
+        })
+    }
+}
+
+impl fmt::Display for SamplerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SamplerName {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        SamplerName::ALL
+            .into_iter()
+            .find(|n| n.as_str() == name)
+            .ok_or_else(|| Error::UnknownName {
+                what: "sampler",
+                name: name.to_owned(),
+            })
+    }
+}
 
 /// A sampler chosen by name, with its parameters. [`crate::sampler::Ddpm`] is not among them:
 /// it runs on a discrete beta schedule rather than on a schedule's times.
@@ -37,35 +128,16 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
-    /// The names [`SamplerKind::from_name`] accepts.
-    pub const NAMES: [&'static str; 7] = [
-        "euler",
-        "heun",
-        "dpmpp2m",
-        "ddim",
-        "ancestral",
-        "stochastic",
-        "sde",
-    ];
+    /// Algorithm 2's S_churn, S_tmin, S_tmax, S_noise when none are given: 40, 0.05, 50, 1.
+    pub const DEFAULT_CHURN: [f64; 4] = [40.0, 0.05, 50.0, 1.0];
 
-    /// The sampler named `name`: `ddim` is eta = 0, `ancestral` is DDIM at eta = 1, and
-    /// `stochastic` is Algorithm 2 with S_churn = 40, S_tmin = 0.05, S_tmax = 50, S_noise = 1.
+    /// The sampler named `name` with its default parameters ([`SamplerName::kind`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownName`] for a name not in [`SamplerName::ALL`].
     pub fn from_name(name: &str) -> Result<Self> {
-        Ok(match name {
-            "euler" => SamplerKind::Euler,
-            "heun" => SamplerKind::Heun,
-            "dpmpp2m" => SamplerKind::Dpmpp2m,
-            "ddim" => SamplerKind::Ddim { eta: 0.0 },
-            "ancestral" => SamplerKind::Ddim { eta: 1.0 },
-            "stochastic" => SamplerKind::Stochastic(Churn::new(40.0, 0.05, 50.0, 1.0)?),
-            "sde" => SamplerKind::ReverseSde,
-            _ => {
-                return Err(Error::UnknownName {
-                    what: "sampler",
-                    name: name.to_owned(),
-                });
-            }
-        })
+        name.parse::<SamplerName>()?.kind()
     }
 
     /// Whether the sampler draws noise after the latent (so that it samples a distribution

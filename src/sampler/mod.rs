@@ -59,7 +59,7 @@ pub use dpmpp_2s::Dpmpp2sAncestral;
 pub use dpmpp_msde::{DpmppMultistepSde, SecondOrder};
 pub use dpmpp_sde::DpmppSde;
 pub use grid::SigmaGrid;
-pub use kind::{AnySampler, SamplerKind};
+pub use kind::{AnySampler, SamplerKind, SamplerName};
 pub use law::{GaussianLaw, wasserstein2};
 pub use lms::{Lms, MAX_LMS_ORDER};
 pub use noise::{NoiseConvention, NoiseRequest, NoiseSource, Recorder, Replay};

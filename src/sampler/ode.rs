@@ -13,12 +13,13 @@ use crate::schedule::Schedule;
 ///
 /// ```
 /// use elucidated::denoiser::FromFn;
+/// use elucidated::family::Family;
 /// use elucidated::sampler::{OdeSampler, Sampler, Solver};
 /// use elucidated::schedule::Edm;
 /// use elucidated::steps::Discretization;
 /// use nalgebra::DVector;
 ///
-/// let times = Discretization::paper("edm")?.times_for(18, &Edm)?;
+/// let times = Discretization::paper(Family::Edm).times_for(18, &Edm)?;
 /// let heun = OdeSampler::new(&Edm, &times, Solver::HEUN)?;
 /// assert_eq!(heun.nfe(), 35);
 /// // Data concentrated at y = 1: the exact denoiser is the constant 1.

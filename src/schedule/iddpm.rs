@@ -44,11 +44,11 @@ impl IddpmTable {
             });
         }
         if m > Self::MAX_M {
-            return Err(Error::OutOfRange {
+            return Err(Error::CountOutOfRange {
                 name: "M",
-                value: m as f64,
-                min: 2.0,
-                max: Self::MAX_M as f64,
+                value: m,
+                min: 2,
+                max: Self::MAX_M,
             });
         }
         let u = u_table(c1, c2, m);

@@ -1,7 +1,8 @@
 //! Runtime choice among the built-in schedules.
 
 use super::{Edm, Iddpm, Scalar, Schedule, Ve, Vp};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::family::Family;
 
 /// One of the built-in schedules, chosen at run time (by the CLI, or a configuration file).
 #[derive(Debug, Clone, PartialEq)]
@@ -17,39 +18,35 @@ pub enum ScheduleKind {
 }
 
 impl ScheduleKind {
-    /// The names the CLI accepts.
-    pub const NAMES: [&'static str; 4] = ["vp", "ve", "iddpm", "edm"];
-
-    /// The built-in schedule with the paper's defaults, by name (`vp`, `ve`, `iddpm`, `edm`).
-    pub fn paper(name: &str) -> Result<Self> {
-        Self::named(name, Vp::paper())
+    /// The family's schedule with the paper's defaults.
+    pub fn paper(family: Family) -> Self {
+        Self::with_vp(family, Vp::paper())
     }
 
-    /// The built-in schedule by name, with `vp` as the VP schedule and the paper's defaults for
-    /// the others.
-    pub fn named(name: &str, vp: Vp) -> Result<Self> {
-        Ok(match name {
-            "vp" => ScheduleKind::Vp(vp),
-            "ve" => ScheduleKind::Ve(Ve),
-            "iddpm" => ScheduleKind::Iddpm(Iddpm::paper()),
-            "edm" => ScheduleKind::Edm(Edm),
-            _ => {
-                return Err(Error::UnknownName {
-                    what: "schedule",
-                    name: name.to_owned(),
-                });
-            }
-        })
-    }
-
-    /// The schedule's name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ScheduleKind::Vp(_) => "vp",
-            ScheduleKind::Ve(_) => "ve",
-            ScheduleKind::Iddpm(_) => "iddpm",
-            ScheduleKind::Edm(_) => "edm",
+    /// The family's schedule, with `vp` as the VP schedule and the paper's defaults for the
+    /// others.
+    pub fn with_vp(family: Family, vp: Vp) -> Self {
+        match family {
+            Family::Vp => ScheduleKind::Vp(vp),
+            Family::Ve => ScheduleKind::Ve(Ve),
+            Family::Iddpm => ScheduleKind::Iddpm(Iddpm::paper()),
+            Family::Edm => ScheduleKind::Edm(Edm),
         }
+    }
+
+    /// The family the schedule belongs to.
+    pub fn family(&self) -> Family {
+        match self {
+            ScheduleKind::Vp(_) => Family::Vp,
+            ScheduleKind::Ve(_) => Family::Ve,
+            ScheduleKind::Iddpm(_) => Family::Iddpm,
+            ScheduleKind::Edm(_) => Family::Edm,
+        }
+    }
+
+    /// The schedule's name, its family's.
+    pub fn name(&self) -> &'static str {
+        self.family().name()
     }
 }
 

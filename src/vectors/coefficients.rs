@@ -4,6 +4,7 @@
 use super::json::{Node, answer, num, opt_num};
 use super::params::{PrecondSpec, ScheduleSpec};
 use crate::error::Result;
+use crate::family::Family;
 use crate::precond::{PrecondKind, Preconditioner};
 use crate::schedule::{IddpmTable, ScheduleKind};
 use crate::sde::Coefficients;
@@ -194,20 +195,20 @@ impl CoefficientPoint {
 pub(crate) fn reference(sigma_data: f64) -> Result<Vec<CoefficientSet>> {
     let table = IddpmTable::paper();
     let iddpm = iddpm_grid(table.u());
-    let grids: [(&str, &[f64]); 4] = [
-        ("vp", VP_GRID),
-        ("ve", VE_GRID),
-        ("iddpm", &iddpm),
-        ("edm", SIGMA_GRID),
+    let grids: [(Family, &[f64]); 4] = [
+        (Family::Vp, VP_GRID),
+        (Family::Ve, VE_GRID),
+        (Family::Iddpm, &iddpm),
+        (Family::Edm, SIGMA_GRID),
     ];
     let mut sets = Vec::new();
-    for (name, grid) in grids {
-        let schedule = ScheduleSpec::paper(name)?;
-        let precond = PrecondSpec::paper(name, sigma_data)?;
+    for (family, grid) in grids {
+        let schedule = ScheduleSpec::paper(family);
+        let precond = PrecondSpec::paper(family, sigma_data);
         sets.push(CoefficientSet::compute(schedule, precond, grid)?);
     }
-    for name in ["vp", "ve", "iddpm"] {
-        let precond = PrecondSpec::paper(name, sigma_data)?;
+    for family in [Family::Vp, Family::Ve, Family::Iddpm] {
+        let precond = PrecondSpec::paper(family, sigma_data);
         sets.push(CoefficientSet::compute(
             ScheduleSpec::Edm,
             precond,

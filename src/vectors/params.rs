@@ -3,7 +3,8 @@
 //! no defaults of its own.
 
 use super::json::{Node, num};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::family::Family;
 use crate::precond::{EdmPrecond, IddpmPrecond, PrecondKind, VePrecond, VpPrecond};
 use crate::schedule::{Edm, Iddpm, IddpmTable, ScheduleKind, Ve, Vp};
 use crate::steps::{Discretization, IddpmSelection};
@@ -111,19 +112,20 @@ pub enum DiscretizationSpec {
     },
 }
 
-fn unknown(what: &'static str, name: &str) -> Error {
-    Error::UnknownName {
-        what,
-        name: name.to_owned(),
-    }
+/// The family named by the `name` field of `node`; `what` says what it names in the error.
+fn family(node: &Node<'_>, what: &str) -> Result<Family> {
+    let name = node.field("name")?;
+    let text = name.string()?;
+    text.parse()
+        .map_err(|_| name.error(format!("unknown {what} `{text}`")))
 }
 
 fn vp(beta_d: f64, beta_min: f64) -> Value {
-    json!({"name": "vp", "beta_d": num(beta_d), "beta_min": num(beta_min)})
+    json!({"name": Family::Vp.name(), "beta_d": num(beta_d), "beta_min": num(beta_min)})
 }
 
 fn iddpm(c1: f64, c2: f64, m: usize) -> Value {
-    json!({"name": "iddpm", "c1": num(c1), "c2": num(c2), "m": m})
+    json!({"name": Family::Iddpm.name(), "c1": num(c1), "c2": num(c2), "m": m})
 }
 
 /// Inserts `key: value` into the object `v`.
@@ -135,32 +137,36 @@ fn with(mut v: Value, key: &str, value: Value) -> Value {
 }
 
 impl ScheduleSpec {
-    /// The paper's schedule `name` (`vp`, `ve`, `edm`, `iddpm`) with its default constants.
-    pub fn paper(name: &str) -> Result<Self> {
-        Ok(match name {
-            "vp" => ScheduleSpec::Vp {
+    /// The family's schedule with the paper's constants.
+    pub fn paper(family: Family) -> Self {
+        match family {
+            Family::Vp => ScheduleSpec::Vp {
                 beta_d: Vp::DEFAULT_BETA_D,
                 beta_min: Vp::DEFAULT_BETA_MIN,
             },
-            "ve" => ScheduleSpec::Ve,
-            "edm" => ScheduleSpec::Edm,
-            "iddpm" => ScheduleSpec::Iddpm {
+            Family::Ve => ScheduleSpec::Ve,
+            Family::Edm => ScheduleSpec::Edm,
+            Family::Iddpm => ScheduleSpec::Iddpm {
                 c1: IddpmTable::DEFAULT_C1,
                 c2: IddpmTable::DEFAULT_C2,
                 m: IddpmTable::DEFAULT_M,
             },
-            _ => return Err(unknown("schedule", name)),
-        })
+        }
     }
 
-    /// The schedule's name.
-    pub fn name(&self) -> &'static str {
+    /// The schedule's family.
+    pub fn family(&self) -> Family {
         match self {
-            ScheduleSpec::Vp { .. } => "vp",
-            ScheduleSpec::Ve => "ve",
-            ScheduleSpec::Edm => "edm",
-            ScheduleSpec::Iddpm { .. } => "iddpm",
+            ScheduleSpec::Vp { .. } => Family::Vp,
+            ScheduleSpec::Ve => Family::Ve,
+            ScheduleSpec::Edm => Family::Edm,
+            ScheduleSpec::Iddpm { .. } => Family::Iddpm,
         }
+    }
+
+    /// The schedule's name, its family's.
+    pub fn name(&self) -> &'static str {
+        self.family().name()
     }
 
     /// The schedule itself (validating the constants).
@@ -178,60 +184,62 @@ impl ScheduleSpec {
     pub(crate) fn to_json(self) -> Value {
         match self {
             ScheduleSpec::Vp { beta_d, beta_min } => vp(beta_d, beta_min),
-            ScheduleSpec::Ve => json!({"name": "ve"}),
-            ScheduleSpec::Edm => json!({"name": "edm"}),
+            ScheduleSpec::Ve => json!({"name": Family::Ve.name()}),
+            ScheduleSpec::Edm => json!({"name": Family::Edm.name()}),
             ScheduleSpec::Iddpm { c1, c2, m } => iddpm(c1, c2, m),
         }
     }
 
     pub(crate) fn from_json(node: &Node<'_>) -> Result<Self> {
-        let name = node.field("name")?;
-        Ok(match name.string()? {
-            "vp" => ScheduleSpec::Vp {
+        Ok(match family(node, "schedule")? {
+            Family::Vp => ScheduleSpec::Vp {
                 beta_d: node.field("beta_d")?.number()?,
                 beta_min: node.field("beta_min")?.number()?,
             },
-            "ve" => ScheduleSpec::Ve,
-            "edm" => ScheduleSpec::Edm,
-            "iddpm" => ScheduleSpec::Iddpm {
+            Family::Ve => ScheduleSpec::Ve,
+            Family::Edm => ScheduleSpec::Edm,
+            Family::Iddpm => ScheduleSpec::Iddpm {
                 c1: node.field("c1")?.number()?,
                 c2: node.field("c2")?.number()?,
                 m: node.field("m")?.count()?,
             },
-            other => return Err(name.error(format!("unknown schedule `{other}`"))),
         })
     }
 }
 
 impl PrecondSpec {
-    /// The paper's preconditioning `name` (`vp`, `ve`, `edm`, `iddpm`) with its default
-    /// constants, EDM's with `sigma_data`.
-    pub fn paper(name: &str, sigma_data: f64) -> Result<Self> {
-        Ok(match name {
-            "vp" => PrecondSpec::Vp {
+    /// The family's preconditioning with the paper's constants, EDM's with `sigma_data`
+    /// (checked by [`PrecondSpec::build`]).
+    pub fn paper(family: Family, sigma_data: f64) -> Self {
+        match family {
+            Family::Vp => PrecondSpec::Vp {
                 beta_d: Vp::DEFAULT_BETA_D,
                 beta_min: Vp::DEFAULT_BETA_MIN,
                 m: VpPrecond::DEFAULT_M,
             },
-            "ve" => PrecondSpec::Ve,
-            "edm" => PrecondSpec::Edm { sigma_data },
-            "iddpm" => PrecondSpec::Iddpm {
+            Family::Ve => PrecondSpec::Ve,
+            Family::Edm => PrecondSpec::Edm { sigma_data },
+            Family::Iddpm => PrecondSpec::Iddpm {
                 c1: IddpmTable::DEFAULT_C1,
                 c2: IddpmTable::DEFAULT_C2,
                 m: IddpmTable::DEFAULT_M,
             },
-            _ => return Err(unknown("preconditioning", name)),
-        })
+        }
     }
 
-    /// The preconditioning's name.
-    pub fn name(&self) -> &'static str {
+    /// The preconditioning's family.
+    pub fn family(&self) -> Family {
         match self {
-            PrecondSpec::Vp { .. } => "vp",
-            PrecondSpec::Ve => "ve",
-            PrecondSpec::Edm { .. } => "edm",
-            PrecondSpec::Iddpm { .. } => "iddpm",
+            PrecondSpec::Vp { .. } => Family::Vp,
+            PrecondSpec::Ve => Family::Ve,
+            PrecondSpec::Edm { .. } => Family::Edm,
+            PrecondSpec::Iddpm { .. } => Family::Iddpm,
         }
+    }
+
+    /// The preconditioning's name, its family's.
+    pub fn name(&self) -> &'static str {
+        self.family().name()
     }
 
     /// The preconditioning itself (validating the constants).
@@ -257,48 +265,53 @@ impl PrecondSpec {
                 beta_min,
                 m,
             } => with(vp(beta_d, beta_min), "m", num(m)),
-            PrecondSpec::Ve => json!({"name": "ve"}),
+            PrecondSpec::Ve => json!({"name": Family::Ve.name()}),
             PrecondSpec::Edm { sigma_data } => {
-                json!({"name": "edm", "sigma_data": num(sigma_data)})
+                json!({"name": Family::Edm.name(), "sigma_data": num(sigma_data)})
             }
             PrecondSpec::Iddpm { c1, c2, m } => iddpm(c1, c2, m),
         }
     }
 
     pub(crate) fn from_json(node: &Node<'_>) -> Result<Self> {
-        let name = node.field("name")?;
-        Ok(match name.string()? {
-            "vp" => PrecondSpec::Vp {
+        Ok(match family(node, "preconditioning")? {
+            Family::Vp => PrecondSpec::Vp {
                 beta_d: node.field("beta_d")?.number()?,
                 beta_min: node.field("beta_min")?.number()?,
                 m: node.field("m")?.number()?,
             },
-            "ve" => PrecondSpec::Ve,
-            "edm" => PrecondSpec::Edm {
+            Family::Ve => PrecondSpec::Ve,
+            Family::Edm => PrecondSpec::Edm {
                 sigma_data: node.field("sigma_data")?.number()?,
             },
-            "iddpm" => PrecondSpec::Iddpm {
+            Family::Iddpm => PrecondSpec::Iddpm {
                 c1: node.field("c1")?.number()?,
                 c2: node.field("c2")?.number()?,
                 m: node.field("m")?.count()?,
             },
-            other => return Err(name.error(format!("unknown preconditioning `{other}`"))),
         })
     }
 }
 
 impl DiscretizationSpec {
+    /// The discretisation's family.
+    pub fn family(&self) -> Family {
+        match self {
+            DiscretizationSpec::Vp { .. } => Family::Vp,
+            DiscretizationSpec::Ve { .. } => Family::Ve,
+            DiscretizationSpec::Edm { .. } => Family::Edm,
+            DiscretizationSpec::Iddpm { .. } => Family::Iddpm,
+        }
+    }
+
     /// A short label: `vp`, `ve`, `edm`, `iddpm` or `iddpm-nvlabs`.
     pub fn label(&self) -> &'static str {
         match self {
-            DiscretizationSpec::Vp { .. } => "vp",
-            DiscretizationSpec::Ve { .. } => "ve",
-            DiscretizationSpec::Edm { .. } => "edm",
             DiscretizationSpec::Iddpm {
-                selection: IddpmSelection::Paper { .. },
+                selection: IddpmSelection::Nvlabs { .. },
                 ..
-            } => "iddpm",
-            DiscretizationSpec::Iddpm { .. } => "iddpm-nvlabs",
+            } => "iddpm-nvlabs",
+            _ => self.family().name(),
         }
     }
 
@@ -338,12 +351,14 @@ impl DiscretizationSpec {
             DiscretizationSpec::Ve {
                 sigma_min,
                 sigma_max,
-            } => json!({"name": "ve", "sigma_min": num(sigma_min), "sigma_max": num(sigma_max)}),
+            } => {
+                json!({"name": Family::Ve.name(), "sigma_min": num(sigma_min), "sigma_max": num(sigma_max)})
+            }
             DiscretizationSpec::Edm {
                 sigma_min,
                 sigma_max,
                 rho,
-            } => json!({"name": "edm", "sigma_min": num(sigma_min),
+            } => json!({"name": Family::Edm.name(), "sigma_min": num(sigma_min),
                         "sigma_max": num(sigma_max), "rho": num(rho)}),
             DiscretizationSpec::Iddpm {
                 c1,
@@ -368,30 +383,28 @@ impl DiscretizationSpec {
     }
 
     pub(crate) fn from_json(node: &Node<'_>) -> Result<Self> {
-        let name = node.field("name")?;
         let f = |key: &str| node.field(key)?.number();
-        Ok(match name.string()? {
-            "vp" => DiscretizationSpec::Vp {
+        Ok(match family(node, "discretization")? {
+            Family::Vp => DiscretizationSpec::Vp {
                 beta_d: f("beta_d")?,
                 beta_min: f("beta_min")?,
                 eps_s: f("eps_s")?,
             },
-            "ve" => DiscretizationSpec::Ve {
+            Family::Ve => DiscretizationSpec::Ve {
                 sigma_min: f("sigma_min")?,
                 sigma_max: f("sigma_max")?,
             },
-            "edm" => DiscretizationSpec::Edm {
+            Family::Edm => DiscretizationSpec::Edm {
                 sigma_min: f("sigma_min")?,
                 sigma_max: f("sigma_max")?,
                 rho: f("rho")?,
             },
-            "iddpm" => DiscretizationSpec::Iddpm {
+            Family::Iddpm => DiscretizationSpec::Iddpm {
                 c1: f("c1")?,
                 c2: f("c2")?,
                 m: node.field("m")?.count()?,
                 selection: selection_from_json(node)?,
             },
-            other => return Err(name.error(format!("unknown discretization `{other}`"))),
         })
     }
 }

@@ -6,6 +6,7 @@ use super::trajectories::{ProblemSpec, SamplerSpec, TrajectoryCase};
 use crate::analytic::{Gaussian, GaussianMixture};
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
+use crate::family::Family;
 use crate::noise::NoiseStream;
 use crate::sampler::{
     Churn, Ddim, Dpmpp2m, OdeSampler, Options, Sampler, SigmaGrid, Solver, StochasticSampler,
@@ -114,8 +115,8 @@ const SAMPLERS: [SamplerSpec; 6] = [
 /// The time grid of `schedule`: EDM's paper steps (t = sigma), or VP's own times.
 fn times(schedule: &ScheduleSpec) -> Result<Vec<f64>> {
     match schedule {
-        ScheduleSpec::Vp { .. } => Discretization::paper("vp")?.native_times(STEPS),
-        _ => Discretization::paper("edm")?.times_for(STEPS, &schedule.build()?),
+        ScheduleSpec::Vp { .. } => Discretization::paper(Family::Vp).native_times(STEPS),
+        _ => Discretization::paper(Family::Edm).times_for(STEPS, &schedule.build()?),
     }
 }
 
@@ -238,7 +239,10 @@ fn run(
 pub(crate) fn reference() -> Result<Vec<TrajectoryCase>> {
     let mut cases = Vec::new();
     for problem in [gaussian_problem(), mixture_problem()] {
-        for schedule in [ScheduleSpec::paper("edm")?, ScheduleSpec::paper("vp")?] {
+        for schedule in [
+            ScheduleSpec::paper(Family::Edm),
+            ScheduleSpec::paper(Family::Vp),
+        ] {
             let t = times(&schedule)?;
             for sampler in SAMPLERS {
                 cases.push(TrajectoryCase::compute(

@@ -5,6 +5,7 @@
 use super::json::{Node, answer, nums};
 use super::params::{DiscretizationSpec, ScheduleSpec};
 use crate::error::Result;
+use crate::family::Family;
 use crate::schedule::{Edm, IddpmTable, Ve, Vp};
 use crate::steps::IddpmSelection;
 use serde_json::{Value, json};
@@ -180,7 +181,10 @@ fn discretizations() -> [DiscretizationSpec; 5] {
 /// The reference step vectors: every discretisation at every N of [`COUNTS`], mapped to the
 /// VP and VE schedules (whose sigma^-1 are not the identity).
 pub(crate) fn reference() -> Result<Vec<StepsCase>> {
-    let schedules = [ScheduleSpec::paper("vp")?, ScheduleSpec::paper("ve")?];
+    let schedules = [
+        ScheduleSpec::paper(Family::Vp),
+        ScheduleSpec::paper(Family::Ve),
+    ];
     let mut cases = Vec::new();
     for disc in discretizations() {
         for n in COUNTS {

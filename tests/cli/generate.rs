@@ -10,8 +10,9 @@ use std::process::{Command, Output};
 use crate::common::TempDir;
 
 use candle_core::{Device, Tensor};
+use elucidated::family::Family;
 use elucidated::nn::init::seeded_var_builder;
-use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
+use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
 use elucidated::nn::{NETWORK_DTYPE, SongUNet, SongUNetConfig};
 
 fn edm(args: &[&str]) -> Output {
@@ -49,7 +50,7 @@ const TINY: [&str; 9] = [
 fn train_resume_generate_and_evaluate_a_tiny_model() {
     let dir = TempDir::new("cli");
     let run = dir.join("run");
-    let mut args = vec!["train", "--out", s(&run), "--steps", "2"];
+    let mut args = vec!["train", "--out", s(&run), "--train-steps", "2"];
     args.extend(TINY);
     ok(&edm(&args));
     args[4] = "3";
@@ -142,7 +143,7 @@ fn tiny_rgb_model(dir: &Path) -> PathBuf {
         .collect();
     let spec = ModelSpec {
         network,
-        precond: PrecondSpec::paper("edm", 0.5).unwrap(),
+        precond: ModelPrecond::paper(Family::Edm, 0.5).unwrap(),
     };
     let path = dir.join("rgb.safetensors");
     Model::save(&path, &spec, &tensors).unwrap();

@@ -6,5 +6,6 @@
 mod common;
 
 mod bad_input;
+mod choices;
 mod generate;
 mod oracle;

@@ -45,7 +45,8 @@ fn oracle_rejects_bad_arguments() {
             .arg(scratch.path())
             .output()
             .expect("edm runs");
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        // Command-line parse errors, as for clap's own: exit code 2.
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.starts_with("edm: ") && err.lines().count() == 1,

@@ -2,6 +2,7 @@
 //! asserts the property the target checks, on the input that broke it and its neighbours.
 
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::schedule::{Edm, IddpmTable, KnotSchedule, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
@@ -155,16 +156,25 @@ fn i14_counts_beyond_the_limits_are_errors() {
     use elucidated::steps::{Discretization, IddpmSelection, MAX_STEPS};
     for m in [IddpmTable::MAX_M + 1, 100_000_000_000, usize::MAX] {
         let e = IddpmTable::new(0.001, 0.008, m).unwrap_err();
-        assert!(matches!(e, Error::OutOfRange { name: "M", .. }), "{e:?}");
+        assert!(
+            matches!(e, Error::CountOutOfRange { name: "M", .. }),
+            "{e:?}"
+        );
     }
-    let edm = Discretization::paper("edm").unwrap();
+    let edm = Discretization::paper(Family::Edm);
     for n in [MAX_STEPS + 1, 100_000_000_000_000, usize::MAX] {
         let e = edm.sigmas(n).unwrap_err();
-        assert!(matches!(e, Error::OutOfRange { name: "N", .. }), "{e:?}");
+        assert!(
+            matches!(e, Error::CountOutOfRange { name: "N", .. }),
+            "{e:?}"
+        );
     }
     let j0 = IddpmSelection::Paper { j0: usize::MAX };
     let e = Discretization::iddpm(IddpmTable::paper(), j0).unwrap_err();
-    assert!(matches!(e, Error::OutOfRange { name: "j0", .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::CountOutOfRange { name: "j0", .. }),
+        "{e:?}"
+    );
 }
 
 /// I14, EDM: a rho so small that ln(sigma_min / sigma_max) / rho overflows is an error, not a

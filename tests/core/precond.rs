@@ -1,5 +1,6 @@
 //! Preconditioning (I16) and loss weights (I21).
 
+use elucidated::family::Family;
 use elucidated::precond::{
     EdmPrecond, IddpmPrecond, PrecondKind, Preconditioner, VePrecond, VpPrecond,
 };
@@ -88,7 +89,7 @@ fn i16_vp_coefficients_use_float64_sigma() {
 #[test]
 fn i16_effective_target_reconstructs_clean_data() {
     let (x, y) = (1.7, -0.4);
-    for name in ["vp", "ve", "iddpm", "edm"] {
+    for name in [Family::Vp, Family::Ve, Family::Iddpm, Family::Edm] {
         let p = PrecondKind::paper(name, 0.5).unwrap();
         for s in [0.01, 1.0, 50.0] {
             let c = p.coefficients(s).unwrap();
@@ -116,7 +117,7 @@ fn i21_loss_weights() {
             );
         }
     }
-    for name in ["vp", "ve", "iddpm"] {
+    for name in [Family::Vp, Family::Ve, Family::Iddpm] {
         let p = PrecondKind::paper(name, 0.5).unwrap();
         for s in SIGMAS {
             assert!(rel_diff(p.loss_weight(s), 1.0 / (s * s)) <= REL_FLOAT);

@@ -1,5 +1,6 @@
 //! Time discretisations (I14).
 
+use elucidated::family::Family;
 use elucidated::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 use elucidated::steps::{Discretization, IddpmSelection};
 use elucidated::tolerance::{REL_FLOAT, rel_diff};
@@ -33,21 +34,21 @@ fn assert_valid(steps: &[f64], n: usize, first: f64, what: &str) {
 fn i14_paper_discretizations_decrease_from_sigma_max_to_zero() {
     let vp = Vp::paper();
     for n in STEP_COUNTS {
-        let edm = Discretization::paper("edm").unwrap().sigmas(n).unwrap();
+        let edm = Discretization::paper(Family::Edm).sigmas(n).unwrap();
         assert_valid(&edm, n, 80.0, "edm");
         if n > 1 {
             let last = edm[n - 1];
             let ulps = elucidated::tolerance::ulp_distance(last, 0.002);
             assert!(ulps <= ULP_ENDPOINT, "edm last step {last} ({ulps} ULP)");
         }
-        let ve = Discretization::paper("ve").unwrap();
+        let ve = Discretization::paper(Family::Ve);
         assert_valid(&ve.sigmas(n).unwrap(), n, 100.0, "ve sigma");
         assert_valid(&ve.native_times(n).unwrap(), n, 1e4, "ve t");
-        let vpd = Discretization::paper("vp").unwrap();
+        let vpd = Discretization::paper(Family::Vp);
         assert_valid(&vpd.native_times(n).unwrap(), n, 1.0, "vp t");
         assert_valid(&vpd.sigmas(n).unwrap(), n, vp.sigma_at(1.0), "vp sigma");
         if n <= 991 {
-            let iddpm = Discretization::paper("iddpm").unwrap().sigmas(n).unwrap();
+            let iddpm = Discretization::paper(Family::Iddpm).sigmas(n).unwrap();
             assert_valid(&iddpm, n, IddpmTable::paper().u()[8], "iddpm");
         }
     }
@@ -57,7 +58,7 @@ fn i14_paper_discretizations_decrease_from_sigma_max_to_zero() {
 #[test]
 fn i14_vp_times_are_the_linear_ramp() {
     let vp = Vp::paper();
-    let d = Discretization::paper("vp").unwrap();
+    let d = Discretization::paper(Family::Vp);
     for n in [2, 5, 18] {
         let t = d.native_times(n).unwrap();
         let s = d.sigmas(n).unwrap();
@@ -78,7 +79,7 @@ fn i14_vp_times_are_the_linear_ramp() {
 fn i14_iddpm_paper_indices() {
     let table = IddpmTable::paper();
     let u = table.u();
-    let s = Discretization::paper("iddpm").unwrap().sigmas(5).unwrap();
+    let s = Discretization::paper(Family::Iddpm).sigmas(5).unwrap();
     // (M - 1 - j0)/(N - 1) = 991/4 = 247.75: indices 8, 256 (255.75 + .5), 504 (503.5 + .5), 751, 999.
     assert_eq!(s[..5], [u[8], u[256], u[504], u[751], u[999]]);
 }
@@ -141,11 +142,11 @@ fn i14_constructors_reject_bad_parameters() {
     assert!(Discretization::vp(Vp::paper(), 1.0).is_err());
     assert!(Discretization::vp(Vp::paper(), 0.0).is_err());
     assert!(Discretization::iddpm(IddpmTable::paper(), IddpmSelection::Paper { j0: 999 }).is_err());
-    assert!(Discretization::paper("edm").unwrap().sigmas(0).is_err());
-    assert!(Discretization::paper("bogus").is_err());
+    assert!(Discretization::paper(Family::Edm).sigmas(0).is_err());
+    assert!("bogus".parse::<Family>().is_err());
     // More iDDPM steps than table entries cannot be strictly decreasing.
     assert!(matches!(
-        Discretization::paper("iddpm").unwrap().sigmas(1000),
+        Discretization::paper(Family::Iddpm).sigmas(1000),
         Err(elucidated::Error::NotDecreasing { .. })
     ));
 }

@@ -8,7 +8,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use elucidated::Error;
 use elucidated::nn::checkpoint::{TensorSpec, load, save, tensor_spec};
-use elucidated::nn::{Network, NnError, SongUNet, SongUNetConfig};
+use elucidated::nn::{Network, SongUNet, SongUNetConfig};
 
 fn tiny() -> SongUNetConfig {
     SongUNetConfig {
@@ -39,10 +39,9 @@ fn weights() -> (HashMap<String, Tensor>, TensorSpec) {
     )
 }
 
-fn nn_err(r: elucidated::Result<HashMap<String, Tensor>>) -> NnError {
+fn nn_err(r: elucidated::Result<HashMap<String, Tensor>>) -> Error {
     match r {
-        Err(Error::Nn(e)) => e,
-        Err(e) => panic!("expected an Nn error, got {e}"),
+        Err(e) => e,
         Ok(_) => panic!("expected an error"),
     }
 }
@@ -82,7 +81,7 @@ fn checkpoint_missing_tensor_is_named() -> elucidated::Result<()> {
     let path = dir.join("net.safetensors");
     save(&path, &w)?;
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    assert!(matches!(&e, NnError::MissingTensor { name, .. } if name == "dec.16x16_aux_conv.bias"));
+    assert!(matches!(&e, Error::MissingTensor { name, .. } if name == "dec.16x16_aux_conv.bias"));
     Ok(())
 }
 
@@ -95,7 +94,7 @@ fn checkpoint_extra_tensor_is_named() -> elucidated::Result<()> {
     let path = dir.join("net.safetensors");
     save(&path, &w)?;
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    assert!(matches!(&e, NnError::UnexpectedTensor { name, .. } if name == "model.extra"));
+    assert!(matches!(&e, Error::UnexpectedTensor { name, .. } if name == "model.extra"));
     Ok(())
 }
 
@@ -108,7 +107,7 @@ fn checkpoint_wrong_shape_is_named() -> elucidated::Result<()> {
     let path = dir.join("net.safetensors");
     save(&path, &w)?;
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    let want = NnError::WrongShape {
+    let want = Error::WrongShape {
         path: path.display().to_string(),
         name: "map_layer0.weight".into(),
         expected: vec![64, 16],
@@ -127,7 +126,7 @@ fn checkpoint_wrong_dtype_is_named() -> elucidated::Result<()> {
     let path = dir.join("net.safetensors");
     save(&path, &w)?;
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    assert!(matches!(&e, NnError::WrongDType { name, .. } if name == "map_layer1.bias"));
+    assert!(matches!(&e, Error::WrongDType { name, .. } if name == "map_layer1.bias"));
     Ok(())
 }
 
@@ -140,11 +139,79 @@ fn checkpoint_corrupt_file_is_reported() -> elucidated::Result<()> {
     let bytes = std::fs::read(&path).expect("read");
     std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncate");
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    assert!(matches!(e, NnError::CorruptCheckpoint { .. }), "{e}");
+    assert!(matches!(e, Error::CorruptCheckpoint { .. }), "{e}");
     std::fs::write(&path, b"not a checkpoint").expect("write");
     let e = nn_err(load(&path, &spec, DType::F32, &Device::Cpu));
-    assert!(matches!(e, NnError::CorruptCheckpoint { .. }), "{e}");
+    assert!(matches!(e, Error::CorruptCheckpoint { .. }), "{e}");
     let missing = load(path.with_extension("nope"), &spec, DType::F32, &Device::Cpu);
     assert!(matches!(missing, Err(Error::Io { .. })));
     Ok(())
+}
+
+/// A model file whose network cannot be built is an error naming the field, never a panic:
+/// 64 `channel_mult` levels once reached `img_resolution >> level` (overflow in debug builds).
+#[test]
+fn model_description_with_an_impossible_network_is_a_typed_error() {
+    use elucidated::family::Family;
+    use elucidated::nn::model::{ModelPrecond, ModelSpec};
+    let spec = ModelSpec {
+        network: SongUNetConfig {
+            dropout: 0.0,
+            ..tiny()
+        },
+        precond: ModelPrecond::paper(Family::Edm, 0.5).unwrap(),
+    };
+    let text = spec.to_json();
+    assert_eq!(ModelSpec::from_json(&text, "model").unwrap(), spec);
+    let levels_64 = format!("\"channel_mult\":[{}]", vec!["1"; 64].join(","));
+    let cases = [
+        ("\"channel_mult\":[1,2]", levels_64.as_str(), "channel_mult"),
+        (
+            "\"channel_mult\":[1,2]",
+            "\"channel_mult\":[]",
+            "channel_mult",
+        ),
+        (
+            "\"channel_mult\":[1,2]",
+            "\"channel_mult\":[1,0]",
+            "channel_mult",
+        ),
+        (
+            "\"img_resolution\":16",
+            "\"img_resolution\":0",
+            "img_resolution",
+        ),
+        (
+            "\"img_resolution\":16",
+            "\"img_resolution\":5",
+            "channel_mult",
+        ),
+        (
+            "\"model_channels\":16",
+            "\"model_channels\":0",
+            "model_channels",
+        ),
+        ("\"num_blocks\":1", "\"num_blocks\":0", "num_blocks"),
+        ("\"dropout\":0.0", "\"dropout\":2.0", "dropout"),
+        (
+            "\"resample_filter\":[1.0,1.0]",
+            "\"resample_filter\":[]",
+            "resample_filter",
+        ),
+        (
+            "\"resample_filter\":[1.0,1.0]",
+            "\"resample_filter\":[1.0,-1.0]",
+            "resample_filter",
+        ),
+    ];
+    for (from, to, field) in cases {
+        assert!(text.contains(from), "{from} not in {text}");
+        let bad = text.replace(from, to);
+        match ModelSpec::from_json(&bad, "model") {
+            Err(Error::InvalidField { field: f, .. }) => {
+                assert!(f.ends_with(field), "{to}: error names {f}, want {field}")
+            }
+            other => panic!("{to}: expected an invalid field, got {other:?}"),
+        }
+    }
 }

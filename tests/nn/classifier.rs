@@ -9,7 +9,6 @@ use elucidated::classifier::{
 };
 use elucidated::data::mnist::Mnist;
 use elucidated::metrics::frechet_distance;
-use elucidated::nn::NnError;
 use elucidated::noise::NoiseStream;
 
 /// Issue 9's goal for the independent classifier on the 1,000 held-out digits.
@@ -65,7 +64,7 @@ fn classifier_files_round_trip_and_bad_files_are_typed() {
     std::fs::write(&path, b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage").unwrap();
     assert!(matches!(
         Classifier::load(&path, &Device::Cpu),
-        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+        Err(Error::CorruptCheckpoint { .. })
     ));
 }
 
@@ -97,6 +96,10 @@ fn classifier_training_is_deterministic_and_learns() {
             &train,
             |_, _, _| {}
         ),
-        Err(Error::NotPositive { .. })
+        Err(Error::CountTooSmall {
+            name: "epochs",
+            value: 0,
+            min: 1
+        })
     ));
 }

@@ -173,12 +173,15 @@ fn out_of_range_indices_are_errors() {
     let m = mnist();
     assert!(matches!(
         m.image(10_000),
-        Err(Error::OutOfRange { name: "index", .. })
+        Err(Error::CountOutOfRange { name: "index", .. })
     ));
-    assert!(matches!(m.label(usize::MAX), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        m.label(usize::MAX),
+        Err(Error::CountOutOfRange { .. })
+    ));
     assert!(matches!(
         m.padded_f32(&[0, 10_000]),
-        Err(Error::OutOfRange { .. })
+        Err(Error::CountOutOfRange { .. })
     ));
 }
 

@@ -9,8 +9,9 @@ use candle_core::{DType, Device, Tensor};
 use elucidated::Error;
 use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::denoiser::{Denoiser, Guided};
+use elucidated::family::Family;
 use elucidated::nn::init::seeded_var_builder;
-use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
+use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
 use elucidated::nn::sample::{Request, edm_sampler, sample_images};
 use elucidated::nn::{CoefficientTensors, NETWORK_DTYPE, NetDenoiser, Network};
 use elucidated::nn::{SongUNet, SongUNetConfig};
@@ -45,7 +46,7 @@ fn tiny_weights() -> HashMap<String, Tensor> {
         .collect()
 }
 
-fn model_with(precond: PrecondSpec, tensors: HashMap<String, Tensor>) -> Model {
+fn model_with(precond: ModelPrecond, tensors: HashMap<String, Tensor>) -> Model {
     let spec = ModelSpec {
         network: tiny_config(),
         precond,
@@ -54,7 +55,7 @@ fn model_with(precond: PrecondSpec, tensors: HashMap<String, Tensor>) -> Model {
 }
 
 /// A tiny class-conditional model with the weights of [`tiny_weights`].
-fn tiny_model(precond: PrecondSpec) -> Model {
+fn tiny_model(precond: ModelPrecond) -> Model {
     model_with(precond, tiny_weights())
 }
 
@@ -132,8 +133,8 @@ fn i16_coefficients_cast_only_after_float64() {
 fn i16_preconditioned_network_composes_table1() {
     let x = noise(2, 10).affine(1.3, 0.0).unwrap();
     let labels = one_hot(&[3, 7]);
-    for name in ["edm", "vp", "ve", "iddpm"] {
-        let model = tiny_model(PrecondSpec::paper(name, 0.9).unwrap());
+    for name in [Family::Edm, Family::Vp, Family::Ve, Family::Iddpm] {
+        let model = tiny_model(ModelPrecond::paper(name, 0.9).unwrap());
         let d = model.denoiser();
         for sigma in [0.01, 0.7, 40.0] {
             let c = d.precond().coefficients(sigma).unwrap();
@@ -178,14 +179,14 @@ fn i16_zero_output_layer_denoises_by_the_skip_connection() {
     assert_eq!(zeroed, 2, "the output convolution's weight and bias");
     let x = noise(3, 20);
     let labels = one_hot(&[0, 1, 2]);
-    let intact = tiny_model(PrecondSpec::paper("vp", 0.5).unwrap());
+    let intact = tiny_model(ModelPrecond::paper(Family::Vp, 0.5).unwrap());
     assert_ne!(
         bits(&intact.denoiser().denoise(&x, 0.5, Some(&labels)).unwrap()),
         bits(&x),
         "with its output layer, the network must change D for this test to mean anything"
     );
-    for name in ["edm", "vp", "ve", "iddpm"] {
-        let model = model_with(PrecondSpec::paper(name, 0.5).unwrap(), tensors.clone());
+    for name in [Family::Edm, Family::Vp, Family::Ve, Family::Iddpm] {
+        let model = model_with(ModelPrecond::paper(name, 0.5).unwrap(), tensors.clone());
         let d = model.denoiser();
         for sigma in [0.002, 0.5, 80.0] {
             let want = x.affine(d.precond().c_skip(sigma), 0.0).unwrap();
@@ -226,10 +227,14 @@ fn tensor_state_is_a_vector_space_with_per_sample_noise() {
         );
     }
     let short = noise(3, 0);
-    assert!(matches!(
-        a.lin_comb(1.0, &short, 1.0),
-        Err(Error::DimensionMismatch { .. })
-    ));
+    assert_eq!(
+        a.lin_comb(1.0, &short, 1.0).err(),
+        Some(Error::ShapeMismatch {
+            what: "state",
+            expected: a.dims().to_vec(),
+            got: short.dims().to_vec(),
+        })
+    );
     let mut streams = NoiseStream::for_seeds(&[1, 2]);
     assert!(matches!(
         State::randn_like(&a, &mut streams),
@@ -239,7 +244,7 @@ fn tensor_state_is_a_vector_space_with_per_sample_noise() {
 
 #[test]
 fn i29_guidance_on_tensors_at_w0_and_w1_is_exact() {
-    let model = tiny_model(PrecondSpec::paper("edm", 0.9).unwrap());
+    let model = tiny_model(ModelPrecond::paper(Family::Edm, 0.9).unwrap());
     let labels = one_hot(&[4, 9]);
     let cond = NetDenoiser::new(model.denoiser(), Some(labels.clone()));
     let uncond = NetDenoiser::new(model.denoiser(), Some(labels.zeros_like().unwrap()));
@@ -259,7 +264,7 @@ fn i29_guidance_on_tensors_at_w0_and_w1_is_exact() {
 
 #[test]
 fn samples_are_bitwise_independent_of_the_batch_size() {
-    let model = tiny_model(PrecondSpec::paper("edm", 0.9).unwrap());
+    let model = tiny_model(ModelPrecond::paper(Family::Edm, 0.9).unwrap());
     let seeds: Vec<u64> = (0..6).collect();
     let classes: Vec<usize> = seeds.iter().map(|&s| s as usize % CLASSES).collect();
     for kind in [
@@ -286,7 +291,7 @@ fn samples_are_bitwise_independent_of_the_batch_size() {
 
 #[test]
 fn progress_ticks_once_per_batch_and_evaluation() {
-    let model = tiny_model(PrecondSpec::paper("edm", 0.9).unwrap());
+    let model = tiny_model(ModelPrecond::paper(Family::Edm, 0.9).unwrap());
     let seeds: Vec<u64> = (0..5).collect();
     let classes: Vec<usize> = vec![0, 1, 2, 3, 4];
     for (kind, guidance) in [
@@ -313,7 +318,7 @@ fn progress_ticks_once_per_batch_and_evaluation() {
 
 #[test]
 fn sampling_requests_are_checked() {
-    let model = tiny_model(PrecondSpec::paper("edm", 0.9).unwrap());
+    let model = tiny_model(ModelPrecond::paper(Family::Edm, 0.9).unwrap());
     let sampler = edm_sampler(SamplerKind::Euler, 2, [0.002, 80.0, 7.0]).unwrap();
     let seeds = [0, 1];
     let req = |classes, guidance, batch| Request {
@@ -323,14 +328,22 @@ fn sampling_requests_are_checked() {
         batch,
     };
     let go = |r| sample_images(&model, &sampler, r, &Device::Cpu, &|| {});
-    assert!(matches!(go(req(None, 1.0, 2)), Err(Error::Parse { .. })));
+    assert!(matches!(
+        go(req(None, 1.0, 2)),
+        Err(Error::MissingClassLabels { label_dim: 10 })
+    ));
     assert!(matches!(
         go(req(Some(&[1]), 1.0, 2)),
         Err(Error::DimensionMismatch { .. })
     ));
     assert!(matches!(
         go(req(Some(&[1, 10]), 1.0, 2)),
-        Err(Error::OutOfRange { .. })
+        Err(Error::CountOutOfRange {
+            name: "class",
+            value: 10,
+            min: 0,
+            max: 9
+        })
     ));
     assert!(matches!(
         go(req(Some(&[1, 2]), f64::NAN, 2)),
@@ -338,6 +351,10 @@ fn sampling_requests_are_checked() {
     ));
     assert!(matches!(
         go(req(Some(&[1, 2]), 1.0, 0)),
-        Err(Error::NotPositive { .. })
+        Err(Error::CountTooSmall {
+            name: "batch",
+            value: 0,
+            min: 1
+        })
     ));
 }

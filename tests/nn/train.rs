@@ -6,11 +6,12 @@ use crate::common::TempDir;
 use candle_core::{Device, Tensor};
 use elucidated::Error;
 use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
-use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
+use elucidated::family::Family;
+use elucidated::nn::SongUNetConfig;
+use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
 use elucidated::nn::train::{TrainConfig, Trainer};
-use elucidated::nn::{NnError, SongUNetConfig};
 
-fn tiny(precond: &str) -> TrainConfig {
+fn tiny(precond: Family) -> TrainConfig {
     let network = SongUNetConfig {
         label_dim: CLASSES,
         model_channels: 8,
@@ -28,7 +29,7 @@ fn tiny(precond: &str) -> TrainConfig {
         seed: 7,
         ..TrainConfig::new(ModelSpec {
             network,
-            precond: PrecondSpec::paper(precond, 0.9).unwrap(),
+            precond: ModelPrecond::paper(precond, 0.9).unwrap(),
         })
     }
 }
@@ -57,7 +58,7 @@ fn tensors_equal(
 #[test]
 fn loss_of_a_fixed_batch_falls() -> elucidated::Result<()> {
     let (data, idx) = data();
-    for precond in ["edm", "vp", "ve"] {
+    for precond in [Family::Edm, Family::Vp, Family::Ve] {
         let mut t = Trainer::new(tiny(precond), &data, &idx, &Device::Cpu)?;
         let fixed = 1_000_000;
         let before = t.loss_of_batch(fixed)?;
@@ -76,13 +77,13 @@ fn training_is_deterministic_and_resume_is_bitwise() -> elucidated::Result<()> {
     let (data, idx) = data();
     let dir = TempDir::new("train");
     let state = dir.join("state.safetensors");
-    let mut straight = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
-    let mut again = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut straight = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
+    let mut again = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     for _ in 0..4 {
         let (a, b) = (straight.train_step()?, again.train_step()?);
         assert_eq!(a.loss.to_bits(), b.loss.to_bits());
     }
-    let mut first = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut first = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     first.train_step()?;
     first.train_step()?;
     first.save_state(&state)?;
@@ -100,7 +101,7 @@ fn training_is_deterministic_and_resume_is_bitwise() -> elucidated::Result<()> {
 fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
     let (data, idx) = data();
     let dir = TempDir::new("model");
-    let mut t = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut t = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     t.train_step()?;
     let path = dir.join("model.safetensors");
     t.save_ema_model(&path)?;
@@ -120,7 +121,7 @@ fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
 
     // A model file is not a training state: the missing entry is named.
     match Trainer::resume(&path, &data, &idx, &Device::Cpu) {
-        Err(Error::Nn(NnError::CorruptCheckpoint { detail, .. })) => {
+        Err(Error::CorruptCheckpoint { detail, .. }) => {
             assert!(detail.contains("elucidated.train"), "{detail}")
         }
         other => panic!("expected a corrupt-checkpoint error, got {:?}", other.err()),
@@ -128,7 +129,7 @@ fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
     std::fs::write(&path, b"not safetensors").unwrap();
     assert!(matches!(
         Model::load(&path, &Device::Cpu),
-        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+        Err(Error::CorruptCheckpoint { .. })
     ));
     Ok(())
 }
@@ -136,24 +137,24 @@ fn model_file_round_trips_the_ema_denoiser() -> elucidated::Result<()> {
 #[test]
 fn bad_training_configurations_are_typed_errors() {
     let (data, idx) = data();
-    let mut c = tiny("edm");
+    let mut c = tiny(Family::Edm);
     c.lr = -1.0;
     assert!(matches!(
         Trainer::new(c, &data, &idx, &Device::Cpu),
         Err(Error::NotPositive { name: "lr", .. })
     ));
-    let mut c = tiny("edm");
+    let mut c = tiny(Family::Edm);
     c.model.network.dropout = 0.1;
     assert!(matches!(
         Trainer::new(c, &data, &idx, &Device::Cpu),
         Err(Error::InvalidField { .. })
     ));
-    let mut c = tiny("edm");
+    let mut c = tiny(Family::Edm);
     c.model.network.img_resolution = 16;
     assert!(Trainer::new(c, &data, &idx, &Device::Cpu).is_err());
-    assert!(Trainer::new(tiny("edm"), &data, &[], &Device::Cpu).is_err());
+    assert!(Trainer::new(tiny(Family::Edm), &data, &[], &Device::Cpu).is_err());
     assert!(matches!(
-        PrecondSpec::paper("edm", 0.0),
+        ModelPrecond::paper(Family::Edm, 0.0),
         Err(Error::NotPositive { .. })
     ));
 }
@@ -161,7 +162,7 @@ fn bad_training_configurations_are_typed_errors() {
 #[test]
 fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Result<()> {
     let (data, idx) = data();
-    let mut source = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut source = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     source.train_step()?;
     source.train_step()?;
     let dir = TempDir::new("init");
@@ -169,7 +170,7 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
     source.save_ema_model(&path)?;
     let bytes = std::fs::read(&path).unwrap();
 
-    let mut fresh = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut fresh = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     fresh.initialise_from(&bytes, "model")?;
     assert_eq!(fresh.step(), 0);
     tensors_equal(&fresh.raw_tensors(), &source.ema_tensors());
@@ -180,7 +181,7 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
     assert_eq!(reloaded.spec(), &source.config().model);
 
     // Another network, a run that has taken steps, and a file that is not a model file.
-    let mut other = tiny("edm");
+    let mut other = tiny(Family::Edm);
     other.model.network.model_channels = 16;
     let mut wider = Trainer::new(other, &data, &idx, &Device::Cpu)?;
     match wider.initialise_from(&bytes, "model") {
@@ -191,10 +192,10 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
         fresh.initialise_from(&bytes, "model"),
         Err(Error::InvalidField { .. })
     ));
-    let mut again = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut again = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     assert!(matches!(
         again.initialise_from(b"not safetensors", "junk"),
-        Err(Error::Nn(NnError::CorruptCheckpoint { .. }))
+        Err(Error::CorruptCheckpoint { .. })
     ));
     Ok(())
 }
@@ -204,7 +205,7 @@ fn fresh_run_initialised_from_a_model_file_takes_its_weights() -> elucidated::Re
 #[test]
 fn training_keeps_no_computation_graph_between_steps() -> elucidated::Result<()> {
     let (data, idx) = data();
-    let mut t = Trainer::new(tiny("edm"), &data, &idx, &Device::Cpu)?;
+    let mut t = Trainer::new(tiny(Family::Edm), &data, &idx, &Device::Cpu)?;
     for _ in 0..2 {
         t.train_step()?;
     }

@@ -5,6 +5,7 @@ use crate::common::samplers::{latents, log_spaced, stiff8};
 use elucidated::Error;
 use elucidated::ddpm::BetaSchedule;
 use elucidated::denoiser::{Denoiser, FromFn};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     AncestralSplit, Churn, Ddim, Ddpm, DdpmVariance, Dpmpp2m, OdeSampler, Options, ReverseSde,
@@ -88,8 +89,7 @@ fn counted_nfe<P: Sampler>(sampler: &P) -> (usize, usize) {
 #[test]
 fn nfe_accounting() {
     let n = 12;
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(n, &Edm)
         .unwrap();
     let grid = SigmaGrid::from_schedule(&Edm, &times).unwrap();
@@ -129,10 +129,7 @@ fn nfe_accounting() {
 fn callback_and_trajectory() {
     let vp = Vp::paper();
     let n = 9;
-    let times = Discretization::paper("vp")
-        .unwrap()
-        .native_times(n)
-        .unwrap();
+    let times = Discretization::paper(Family::Vp).native_times(n).unwrap();
     let heun = OdeSampler::new(&vp, &times, Solver::HEUN).unwrap();
     let data = stiff8();
     let (latent, mut streams) = latents(8, &[3]);
@@ -215,7 +212,12 @@ fn construction_errors_are_typed() {
     let betas = BetaSchedule::linear(1e-4, 0.02, 10).unwrap();
     assert!(matches!(
         SigmaGrid::from_betas(&betas, &[11, 5]),
-        Err(Error::OutOfRange { .. })
+        Err(Error::CountOutOfRange {
+            name: "DDPM step",
+            value: 11,
+            min: 1,
+            max: 10
+        })
     ));
     assert!(matches!(
         ReverseSde::new(&Edm, &times, |_| -1.0),
@@ -237,10 +239,10 @@ fn construction_errors_are_typed() {
 /// schedule's time: the sampler reports them back.
 #[test]
 fn ablation_grid_reaches_discretisation_levels() {
-    for disc in ["vp", "ve", "iddpm", "edm"] {
-        for sched in ScheduleKind::NAMES {
-            let schedule = ScheduleKind::paper(sched).unwrap();
-            let d = Discretization::paper(disc).unwrap();
+    for disc in [Family::Vp, Family::Ve, Family::Iddpm, Family::Edm] {
+        for sched in Family::ALL {
+            let schedule = ScheduleKind::paper(sched);
+            let d = Discretization::paper(disc);
             let times = d.times_for(16, &schedule).unwrap();
             let grid = SigmaGrid::from_schedule(&schedule, &times).unwrap();
             for (got, want) in grid.sigmas().iter().zip(d.sigmas(16).unwrap()) {

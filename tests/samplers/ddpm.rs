@@ -8,6 +8,7 @@ use elucidated::conversions::{
 };
 use elucidated::ddpm::BetaSchedule;
 use elucidated::denoiser::Denoiser;
+use elucidated::family::Family;
 use elucidated::sampler::{
     Ddim, Ddpm, DdpmVariance, OdeSampler, Options, Sampler, SigmaGrid, Solver, StepEvent,
 };
@@ -138,10 +139,7 @@ fn i27_ddpm_step_is_mean_plus_noise() {
 fn i27_ddim_eta0_is_euler_in_x_over_s() {
     let vp = Vp::paper();
     let n = 20;
-    let times = Discretization::paper("vp")
-        .unwrap()
-        .native_times(n)
-        .unwrap();
+    let times = Discretization::paper(Family::Vp).native_times(n).unwrap();
     let grid = SigmaGrid::from_schedule(&vp, &times).unwrap();
     let data = stiff8();
     let (latent, streams) = latents(8, &[1, 2, 3]);
@@ -183,8 +181,7 @@ fn i27_ddim_eta0_is_euler_in_x_over_s() {
 /// Euler sampler bit for bit.
 #[test]
 fn i27_ddim_eta0_is_euler_bitwise_at_unit_scale() {
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(18, &Edm)
         .unwrap();
     let data = stiff8();

@@ -3,6 +3,7 @@
 
 use crate::common::samplers::{latents, log_spaced};
 use elucidated::ddpm::BetaSchedule;
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     Churn, Ddim, Ddpm, DdpmVariance, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde,
@@ -50,10 +51,7 @@ fn assert_batch_independent<P: Sampler + Sync>(name: &str, sampler: &P) {
 #[test]
 fn batch_size_and_thread_count_independence_bitwise() {
     let vp = Vp::paper();
-    let times = Discretization::paper("vp")
-        .unwrap()
-        .native_times(12)
-        .unwrap();
+    let times = Discretization::paper(Family::Vp).native_times(12).unwrap();
     let grid = SigmaGrid::from_schedule(&vp, &times).unwrap();
     let churn = Churn::new(40.0, 0.05, 50.0, 1.003).unwrap();
     let half = Solver::Heun { alpha: 0.5 };
@@ -112,11 +110,10 @@ fn no_churn() -> [Churn; 4] {
 fn i25_zero_churn_is_algorithm_1_bitwise() {
     let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
     let seeds = [4, 8];
-    for name in ScheduleKind::NAMES {
-        let schedule = ScheduleKind::paper(name).unwrap();
-        for disc in [name, "edm"] {
+    for name in Family::ALL {
+        let schedule = ScheduleKind::paper(name);
+        for disc in [name, Family::Edm] {
             let times = Discretization::paper(disc)
-                .unwrap()
                 .times_for(10, &schedule)
                 .unwrap();
             for solver in [Solver::Euler, Solver::HEUN, Solver::Heun { alpha: 0.6 }] {
@@ -157,8 +154,7 @@ fn assert_untouched(after: &mut [NoiseStream], before: &[NoiseStream]) {
 #[test]
 fn churn_inside_the_window_draws_noise() {
     let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(10, &Edm)
         .unwrap();
     let churn = Churn::new(10.0, 0.05, 50.0, 1.0).unwrap();

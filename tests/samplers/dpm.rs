@@ -3,6 +3,7 @@
 //! laws (exact, via `GaussianLaw`) that converge to the data as N grows.
 
 use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     AncestralSplit, Ddim, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde,
@@ -25,8 +26,7 @@ const ORDER_TOL_HIGH: f64 = 0.15;
 
 /// EDM's grid with N steps.
 fn grid(n: usize) -> SigmaGrid {
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(n, &Edm)
         .unwrap();
     SigmaGrid::from_schedule(&Edm, &times).unwrap()

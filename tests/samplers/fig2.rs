@@ -21,6 +21,7 @@
 //! DPM-Solver++(2M) can beat both.
 
 use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
@@ -64,7 +65,7 @@ fn errors(n: usize, method: Method) -> [f64; 4] {
         },
     )
     .unwrap();
-    let paper = |name| Discretization::paper(name).unwrap();
+    let paper = |name: &str| Discretization::paper(name.parse().unwrap());
     [
         error(&Vp::paper(), &paper("vp"), n, method),
         error(&Ve, &paper("ve"), n, method),
@@ -127,7 +128,10 @@ fn fig2_euler_error_falls_with_every_doubling_of_n() {
     for n in [8, 16, 32, 64, 128, 256] {
         let e = errors(n, Method::Euler);
         print_row(Method::Euler, n, &e);
-        for (k, name) in ["vp", "ve", "iddpm", "edm"].iter().enumerate() {
+        for (k, name) in [Family::Vp, Family::Ve, Family::Iddpm, Family::Edm]
+            .iter()
+            .enumerate()
+        {
             assert!(
                 e[k] < previous[k],
                 "{name}: Euler error {} at N = {n} not below {} at N = {}",

@@ -5,6 +5,7 @@ use crate::common::samplers::{latents, log_spaced};
 use elucidated::analytic::Gaussian;
 use elucidated::conversions::{eps_from_denoised, score_from_denoised};
 use elucidated::denoiser::{Denoiser, Guided};
+use elucidated::family::Family;
 use elucidated::sampler::{OdeSampler, Sampler, Solver};
 use elucidated::schedule::Edm;
 use elucidated::steps::Discretization;
@@ -62,8 +63,7 @@ proptest! {
 #[test]
 fn i29_guided_sampler_at_w1_is_conditional_sampler() {
     let (u, c) = pair();
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(12, &Edm)
         .unwrap();
     let heun = OdeSampler::new(&Edm, &times, Solver::HEUN).unwrap();

@@ -5,6 +5,7 @@
 use crate::common::samplers::{
     REL_RUN_ROUNDING, basis_latents, exact_from_latents, expected_rms_error, log_spaced,
 };
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{GaussianLaw, Sampler, SamplerKind, generate_columns, wasserstein2};
 use elucidated::schedule::Schedule;
@@ -17,8 +18,7 @@ use nalgebra::{DMatrix, DVector};
 /// The samplers and the grid of the checks: VP (s != 1) along EDM's levels, 12 steps.
 fn build(kind: &str) -> elucidated::sampler::AnySampler {
     let vp = Vp::paper();
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(12, &vp)
         .unwrap();
     SamplerKind::from_name(kind)
@@ -61,8 +61,7 @@ fn law_of_deterministic_sampler_is_its_affine_map() {
 fn law_path_error_matches_basis_runs() {
     let data = log_spaced(4, 1e-2, 1.0, 0.3);
     let vp = Vp::paper();
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(12, &vp)
         .unwrap();
     let sampler = SamplerKind::from_name("heun")

@@ -4,6 +4,7 @@
 
 use crate::common::samplers::{latents, log_spaced};
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     Churn, Ddim, NoiseConvention, Options, Recorder, Replay, ReverseSde, Sampler, SigmaGrid,
@@ -23,8 +24,7 @@ fn bits(m: &DMatrix<f64>) -> Vec<u64> {
 
 /// Algorithm 2 with churn only inside [S_tmin, S_tmax] = [0.05, 1]: some steps draw, some not.
 fn stochastic() -> StochasticSampler {
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(STEPS, &Edm)
         .unwrap();
     let churn = Churn::new(40.0, 0.05, 1.0, 1.003).unwrap();
@@ -63,8 +63,7 @@ fn replay_reproduces<P: Sampler>(name: &str, sampler: &P) {
 fn replayed_draws_reproduce_a_stochastic_run_bitwise() {
     replay_reproduces("algorithm 2", &stochastic());
     let vp = Vp::paper();
-    let times = Discretization::paper("vp")
-        .unwrap()
+    let times = Discretization::paper(Family::Vp)
         .native_times(STEPS)
         .unwrap();
     let grid = SigmaGrid::from_schedule(&vp, &times).unwrap();

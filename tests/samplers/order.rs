@@ -7,6 +7,7 @@
 //! including it would hide the order. Run with `--nocapture` to see the table.
 
 use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Options, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::{Schedule, ScheduleKind};
@@ -35,11 +36,9 @@ impl Method {
 /// (exactly, see `expected_rms_error`), on the d = 8 Gaussian with eigenvalues 1e-4 ... 1, with
 /// the paper's discretisation `name` in its own schedule.
 fn error_at_last_level(name: &str, method: Method, n: usize) -> f64 {
-    let schedule = ScheduleKind::paper(name).unwrap();
-    let times = Discretization::paper(name)
-        .unwrap()
-        .native_times(n)
-        .unwrap();
+    let family: Family = name.parse().unwrap();
+    let schedule = ScheduleKind::paper(family);
+    let times = Discretization::paper(family).native_times(n).unwrap();
     let data = stiff8();
     let latent = basis_latents(data.dim());
     let mut streams = NoiseStream::for_seeds(&vec![0; latent.ncols()]);

@@ -3,6 +3,7 @@
 
 use crate::common::samplers::log_spaced;
 use elucidated::analytic::Gaussian;
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{EmStep, ReverseSde, Sampler};
 use elucidated::schedule::{Schedule, ScheduleKind, Vp};
@@ -59,8 +60,8 @@ fn covariance_error(
 #[test]
 fn i26_reverse_sde_and_pf_ode_move_covariance_identically() {
     let data = log_spaced(8, 1e-2, 1.0, 0.0);
-    for name in ["vp", "ve", "edm"] {
-        let schedule = ScheduleKind::paper(name).unwrap();
+    for name in [Family::Vp, Family::Ve, Family::Edm] {
+        let schedule = ScheduleKind::paper(name);
         let t = schedule.sigma_inv(1.0).unwrap();
         for (beta_name, beta) in betas() {
             let errors: Vec<(f64, f64)> = (8..12)
@@ -97,8 +98,8 @@ fn i26_reverse_sde_and_pf_ode_move_covariance_identically() {
 #[test]
 fn i26_song_beta_is_song_reverse_sde() {
     let vp = Vp::paper();
-    for name in ["vp", "ve", "edm", "iddpm"] {
-        let schedule = ScheduleKind::paper(name).unwrap();
+    for name in [Family::Vp, Family::Ve, Family::Edm, Family::Iddpm] {
+        let schedule = ScheduleKind::paper(name);
         for sigma in [0.05, 0.7, 3.0, 40.0] {
             let t = schedule.sigma_inv(sigma).unwrap();
             let h = -0.01 * t;
@@ -108,12 +109,12 @@ fn i26_song_beta_is_song_reverse_sde() {
                 .unwrap();
             let c = Coefficients::at(&schedule, t);
             let (mut f, mut g2) = (c.f, c.g * c.g);
-            if name == "vp" {
+            if name == Family::Vp {
                 assert!((f + 0.5 * vp.beta(t)).abs() <= REL_FLOAT * vp.beta(t));
                 assert!((g2 - vp.beta(t)).abs() <= REL_FLOAT * vp.beta(t));
                 (f, g2) = (-0.5 * vp.beta(t), vp.beta(t));
             }
-            if name == "ve" {
+            if name == Family::Ve {
                 assert_eq!(f, 0.0);
                 assert!((g2 - 1.0).abs() <= REL_FLOAT);
             }

@@ -2,6 +2,7 @@
 //! on a mixture), and Algorithm 2 with the exact denoiser samples the data distribution.
 
 use crate::common::samplers::{dkw_bound, ks_distance, mixture_cdf, mixture3, stiff8};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Churn, Solver, StochasticSampler, generate_columns};
 use elucidated::schedule::{Edm, Schedule, Vp};
@@ -13,8 +14,7 @@ use nalgebra::DMatrix;
 /// ImageNet-64 window and S_noise = 1 (the value for which I25 holds exactly).
 fn vp_churned(n: usize) -> (Vp, Vec<f64>, StochasticSampler) {
     let vp = Vp::paper();
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(n, &vp)
         .unwrap();
     let churn = Churn::new(80.0, 0.05, 50.0, 1.0).unwrap();
@@ -104,8 +104,7 @@ fn i25_churn_preserves_mixture_marginal() {
 fn i25_algorithm_2_samples_the_mixture() {
     let mixture = mixture3();
     let n = 128;
-    let times = Discretization::paper("edm")
-        .unwrap()
+    let times = Discretization::paper(Family::Edm)
         .times_for(n, &Edm)
         .unwrap();
     let churn = Churn::new(30.0, 0.05, 50.0, 1.0).unwrap();

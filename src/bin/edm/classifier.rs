@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use elucidated::Error;
 use elucidated::classifier::{ClassifierConfig, digits_tensor, train_classifier};
 use elucidated::data::mnist::Mnist;
-use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::common::progress_bar;
+use crate::error::CliError;
 
 /// Arguments of `edm classifier`.
 #[derive(Debug, Args)]
@@ -19,13 +20,14 @@ pub struct ClassifierArgs {
     /// Seed of the weights, the data order and the translations.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Where to write the classifier (safetensors).
-    #[arg(long, default_value = "assets/models/classifier.safetensors")]
+    /// Where to write the classifier (safetensors); required, so that no run overwrites the
+    /// committed `assets/models/classifier.safetensors` by accident.
+    #[arg(long)]
     out: PathBuf,
 }
 
 /// Runs `edm classifier`.
-pub fn run(args: &ClassifierArgs) -> Result<(), Error> {
+pub fn run(args: &ClassifierArgs) -> Result<(), CliError> {
     let data = Mnist::embedded()?;
     let (train, held_out) = data.split();
     let config = ClassifierConfig {
@@ -33,13 +35,10 @@ pub fn run(args: &ClassifierArgs) -> Result<(), Error> {
         seed: args.seed,
         ..ClassifierConfig::default()
     };
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} steps, loss {msg} [{elapsed_precise}]")
-            .map_err(|e| Error::Parse {
-                what: "progress template".to_owned(),
-                detail: e.to_string(),
-            })?,
-    );
+    let bar = progress_bar(
+        0,
+        "{bar:40} {pos}/{len} steps, loss {msg} [{elapsed_precise}]",
+    )?;
     let start = Instant::now();
     let classifier = train_classifier(&config, &data, &train, |step, steps, loss| {
         bar.set_length(steps as u64);

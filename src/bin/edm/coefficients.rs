@@ -1,7 +1,9 @@
 //! `edm coefficients`: every schedule and preconditioning coefficient at given times.
 
+use crate::error::CliError;
 use crate::output::{emit, float, parse_float};
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::precond::{PrecondKind, Preconditioner};
 use elucidated::schedule::{Edm, Schedule, ScheduleKind, Vp};
 use elucidated::sde::Coefficients;
@@ -9,16 +11,17 @@ use std::path::PathBuf;
 
 /// Arguments of `edm coefficients`.
 #[derive(Debug, clap::Args)]
+#[group(id = "times", required = true, multiple = false, args = ["t", "t_file"])]
 pub struct CoefficientsArgs {
-    /// Schedule: vp, ve, edm or iddpm.
-    #[arg(long, default_value = "edm")]
-    schedule: String,
-    /// Preconditioning: vp, ve, edm or iddpm (default: the schedule's own).
-    #[arg(long)]
-    precond: Option<String>,
+    /// Schedule.
+    #[arg(long, value_enum, default_value_t = Family::Edm)]
+    schedule: Family,
+    /// Preconditioning (default: the schedule's own).
+    #[arg(long, value_enum)]
+    precond: Option<Family>,
     /// Times, comma-separated (for s = 1 schedules t is sigma).
-    #[arg(long, allow_hyphen_values = true, conflicts_with = "t_file")]
-    t: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_delimiter = ',', num_args = 1)]
+    t: Option<Vec<f64>>,
     /// File of times, separated by commas, spaces or newlines.
     #[arg(long)]
     t_file: Option<PathBuf>,
@@ -52,20 +55,16 @@ fn parse_times(what: &str, text: &str) -> Result<Vec<f64>, Error> {
     Ok(times)
 }
 
-fn times(args: &CoefficientsArgs) -> Result<Vec<f64>, Error> {
+fn times(args: &CoefficientsArgs) -> Result<Vec<f64>, CliError> {
     match (&args.t, &args.t_file) {
-        (Some(list), None) => parse_times("--t", list),
+        (Some(list), None) => Ok(list.clone()),
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
-            parse_times(&format!("--t-file {}", path.display()), &text)
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            Ok(parse_times(&format!("--t-file {}", path.display()), &text)?)
         }
-        _ => Err(Error::Parse {
-            what: "arguments".to_owned(),
-            detail: "give the times with --t or --t-file".to_owned(),
-        }),
+        _ => Err(CliError::Usage(
+            "give the times with either --t or --t-file".to_owned(),
+        )),
     }
 }
 
@@ -104,14 +103,13 @@ fn line(schedule: &ScheduleKind, precond: &PrecondKind, t: f64) -> Result<String
 }
 
 /// Runs `edm coefficients`.
-pub fn run(args: &CoefficientsArgs) -> Result<(), Error> {
+pub fn run(args: &CoefficientsArgs) -> Result<(), CliError> {
     let vp = Vp::new(args.beta_d, args.beta_min)?;
-    let schedule = ScheduleKind::named(&args.schedule, vp)?;
-    let precond_name = args.precond.as_deref().unwrap_or(&args.schedule);
-    let precond = PrecondKind::named(precond_name, vp, args.sigma_data)?;
+    let schedule = ScheduleKind::with_vp(args.schedule, vp);
+    let precond = PrecondKind::with_vp(args.precond.unwrap_or(args.schedule), vp, args.sigma_data)?;
     let mut text = String::new();
     for t in times(args)? {
         text.push_str(&line(&schedule, &precond, t)?);
     }
-    emit(args.out.as_ref(), &text)
+    Ok(emit(args.out.as_ref(), &text)?)
 }

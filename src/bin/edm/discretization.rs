@@ -3,11 +3,18 @@
 //! discretisation.
 
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::schedule::{Edm, IddpmTable, Ve, Vp};
 use elucidated::steps::{Discretization, IddpmSelection};
 
-/// Largest noise level kept by NVlabs's iDDPM selection (its ablation sampler's default).
-const NVLABS_IDDPM_SIGMA_MAX: f64 = 81.0;
+/// How the iDDPM discretisation picks its entries of the u-table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SelectionName {
+    /// The formula of I14, skipping j0 leading entries.
+    Paper,
+    /// NVlabs's ablation sampler: the entries within [sigma_min, sigma_max], evenly indexed.
+    Nvlabs,
+}
 
 /// Parameters of the discretisations vp, ve, iddpm and edm.
 #[derive(Debug, clap::Args)]
@@ -41,11 +48,11 @@ pub struct DiscretizationParams {
     #[arg(long, default_value_t = IddpmTable::DEFAULT_M)]
     m: usize,
     /// iDDPM leading entries skipped, j0 (paper selection).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = IddpmSelection::DEFAULT_J0)]
     j0: usize,
-    /// iDDPM selection: `paper` (the formula of I14) or `nvlabs` (the ablation sampler's).
-    #[arg(long, default_value = "paper")]
-    iddpm_selection: String,
+    /// iDDPM selection.
+    #[arg(long, value_enum, default_value_t = SelectionName::Paper)]
+    iddpm_selection: SelectionName,
 }
 
 impl DiscretizationParams {
@@ -58,41 +65,33 @@ impl DiscretizationParams {
         }
     }
 
-    /// The discretisation named `name` (vp, ve, iddpm, edm) with these parameters.
-    pub fn build(&self, name: &str) -> Result<Discretization, Error> {
-        match name {
-            "vp" => Discretization::vp(self.vp_schedule()?, self.eps_s),
-            "ve" => Discretization::ve(
+    /// The discretisation of `family` with these parameters.
+    pub fn build(&self, family: Family) -> Result<Discretization, Error> {
+        match family {
+            Family::Vp => Discretization::vp(self.vp_schedule()?, self.eps_s),
+            Family::Ve => Discretization::ve(
                 self.sigma_min.unwrap_or(Ve::DEFAULT_SIGMA_MIN),
                 self.sigma_max.unwrap_or(Ve::DEFAULT_SIGMA_MAX),
             ),
-            "edm" => Discretization::edm(
+            Family::Edm => Discretization::edm(
                 self.sigma_min.unwrap_or(Edm::DEFAULT_SIGMA_MIN),
                 self.sigma_max.unwrap_or(Edm::DEFAULT_SIGMA_MAX),
                 self.rho,
             ),
-            "iddpm" => {
+            Family::Iddpm => {
                 let table = IddpmTable::new(self.c1, self.c2, self.m)?;
-                Discretization::iddpm(table, self.iddpm_selection()?)
+                Discretization::iddpm(table, self.iddpm_selection())
             }
-            other => Err(Error::UnknownName {
-                what: "discretization",
-                name: other.to_owned(),
-            }),
         }
     }
 
-    fn iddpm_selection(&self) -> Result<IddpmSelection, Error> {
-        match self.iddpm_selection.as_str() {
-            "paper" => Ok(IddpmSelection::Paper { j0: self.j0 }),
-            "nvlabs" => Ok(IddpmSelection::Nvlabs {
+    fn iddpm_selection(&self) -> IddpmSelection {
+        match self.iddpm_selection {
+            SelectionName::Paper => IddpmSelection::Paper { j0: self.j0 },
+            SelectionName::Nvlabs => IddpmSelection::Nvlabs {
                 sigma_min: self.sigma_min.unwrap_or(Edm::DEFAULT_SIGMA_MIN),
-                sigma_max: self.sigma_max.unwrap_or(NVLABS_IDDPM_SIGMA_MAX),
-            }),
-            other => Err(Error::UnknownName {
-                what: "iDDPM selection",
-                name: other.to_owned(),
-            }),
+                sigma_max: self.sigma_max.unwrap_or(IddpmSelection::NVLABS_SIGMA_MAX),
+            },
         }
     }
 }

@@ -16,12 +16,17 @@ use clap::Args;
 use elucidated::Error;
 use elucidated::classifier::{Classifier, digits_tensor, feature_statistics, score};
 use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::family::Family;
 use elucidated::io::write_atomic;
 use elucidated::metrics::frechet_distance;
 use elucidated::nn::model::Model;
-use elucidated::nn::sample::{Request, edm_sampler, sample_images, to_u8};
-use elucidated::sampler::SamplerKind;
-use indicatif::{ProgressBar, ProgressStyle};
+use elucidated::nn::sample::{Request, sample_images, sampler_for, to_u8};
+use elucidated::sampler::{AnySampler, Sampler, SamplerName};
+use elucidated::schedule::Edm;
+use elucidated::steps::Discretization;
+
+use crate::common::{DeviceName, device, progress_bar};
+use crate::error::CliError;
 
 /// Arguments of `edm evaluate`.
 #[derive(Debug, Args)]
@@ -35,13 +40,14 @@ pub struct EvaluateArgs {
     /// Samples per cell (seeds 0..n, class = seed mod 10).
     #[arg(long, default_value_t = 500)]
     samples: usize,
-    /// Samplers, comma-separated: euler, heun, stochastic (Algorithm 2), dpmpp2m, ...
+    /// Samplers, comma-separated.
     #[arg(
         long,
+        value_enum,
         default_value = "euler,heun,stochastic,dpmpp2m",
         value_delimiter = ','
     )]
-    samplers: Vec<String>,
+    samplers: Vec<SamplerName>,
     /// Target NFE values, comma-separated (Heun-type samplers take N = (NFE + 1) / 2 steps).
     #[arg(long, default_value = "5,9,17,35,79", value_delimiter = ',')]
     nfe: Vec<usize>,
@@ -51,10 +57,10 @@ pub struct EvaluateArgs {
     /// Samples per batch.
     #[arg(long, default_value_t = 100)]
     batch: usize,
-    /// Device of the sampling: cpu, or cuda (a build with `--features cuda`); the classifier
+    /// Device of the sampling (cuda needs a build with `--features cuda`); the classifier
     /// scores on the CPU.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, value_enum, default_value_t = DeviceName::Cpu)]
+    device: DeviceName,
     /// Directory for evaluate.md (rewritten after each cell) and evaluate.png.
     #[arg(long, default_value = "evaluation")]
     out: PathBuf,
@@ -77,13 +83,6 @@ pub struct Cell {
     pub seconds: f64,
 }
 
-fn nfe_of(kind: SamplerKind, steps: usize) -> usize {
-    match kind {
-        SamplerKind::Heun | SamplerKind::Stochastic(_) => 2 * steps - 1,
-        _ => steps,
-    }
-}
-
 /// The images as written to PNG: 8-bit quantised, back in [-1, 1].
 fn quantised(images: &Tensor) -> Result<Tensor, Error> {
     let n = images.dims()[0];
@@ -92,12 +91,12 @@ fn quantised(images: &Tensor) -> Result<Tensor, Error> {
         .map(|&p| f32::from(p) / 127.5 - 1.0)
         .collect();
     Tensor::from_vec(pixels, (n, 1, PADDED_SIDE, PADDED_SIDE), &Device::Cpu)
-        .map_err(|e| elucidated::nn::NnError::candle("quantising images", e).into())
+        .map_err(|e| Error::candle("quantising images", e))
 }
 
 /// Runs `edm evaluate`.
-pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
-    let device = crate::generate::device(&args.device)?;
+pub fn run(args: &EvaluateArgs) -> Result<(), CliError> {
+    let device = device(args.device)?;
     let model = match &args.model {
         Some(p) => Model::load(p, &device)?,
         None => Model::embedded(&device)?,
@@ -107,10 +106,9 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
         None => Classifier::embedded(&Device::Cpu)?,
     };
     if model.label_dim() != CLASSES || model.img_shape() != (1, PADDED_SIDE) {
-        return Err(Error::Parse {
-            what: "--model".to_owned(),
-            detail: "evaluation needs a class-conditional 32x32 digits model".to_owned(),
-        });
+        return Err(CliError::Usage(
+            "--model: evaluation needs a class-conditional 32x32 digits model".to_owned(),
+        ));
     }
     let data = Mnist::embedded()?;
     let (train, held_out) = data.split();
@@ -129,46 +127,29 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
         .iter()
         .map(|&s| (s % CLASSES as u64) as usize)
         .collect();
-    let kinds = args
-        .samplers
-        .iter()
-        .map(|s| Ok((s.clone(), SamplerKind::from_name(s)?)))
-        .collect::<Result<Vec<_>, Error>>()?;
-    let plan: Vec<(String, SamplerKind, usize, f64)> = kinds
-        .iter()
-        .flat_map(|(name, kind)| {
-            args.nfe.iter().flat_map(move |&nfe| {
-                let steps = kind.steps_for_nfe(nfe);
-                args.guidance
-                    .iter()
-                    .map(move |&w| (name.clone(), *kind, steps, w))
-            })
-        })
-        .collect();
+    let discretization = Discretization::paper(Family::Edm);
+    let mut plan: Vec<(SamplerName, AnySampler, f64)> = Vec::new();
+    for &name in &args.samplers {
+        let kind = name.kind()?;
+        for &nfe in &args.nfe {
+            let sampler = sampler_for(kind, kind.steps_for_nfe(nfe), &discretization)?;
+            for &w in &args.guidance {
+                plan.push((name, sampler.clone(), w));
+            }
+        }
+    }
     let batches = args.samples.div_ceil(args.batch.max(1));
-    let total: usize = plan
-        .iter()
-        .map(|(_, k, s, _)| nfe_of(*k, *s) * batches)
-        .sum();
-    let bar = ProgressBar::new(total as u64).with_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} batch evaluations {msg} [{elapsed_precise}<{eta}]",
-        )
-        .map_err(|e| Error::Parse {
-            what: "progress template".to_owned(),
-            detail: e.to_string(),
-        })?,
-    );
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    let total: usize = plan.iter().map(|(_, s, _)| s.nfe() * batches).sum();
+    let bar = progress_bar(
+        total,
+        "{bar:40} {pos}/{len} batch evaluations {msg} [{elapsed_precise}<{eta}]",
+    )?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let table_path = args.out.join("evaluate.md");
     let mut cells = Vec::new();
-    for (name, kind, steps, w) in plan {
-        bar.set_message(format!("{name} {} NFE w={w}", nfe_of(kind, steps)));
+    for (name, sampler, w) in plan {
+        bar.set_message(format!("{name} {} NFE w={w}", sampler.nfe()));
         let start = Instant::now();
-        let sampler = edm_sampler(kind, steps, [0.002, 80.0, 7.0])?;
         let request = Request {
             seeds: &seeds,
             classes: Some(&classes),
@@ -178,11 +159,11 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
         let images = sample_images(&model, &sampler, request, &device, &|| bar.inc(1))?;
         let images = quantised(&images)?
             .to_dtype(DType::F32)
-            .map_err(|e| elucidated::nn::NnError::candle("quantising images", e))?;
+            .map_err(|e| Error::candle("quantising images", e))?;
         let s = score(&classifier, &images, &classes, &reference)?;
         cells.push(Cell {
-            sampler: name,
-            nfe: nfe_of(kind, steps),
+            sampler: name.to_string(),
+            nfe: sampler.nfe(),
             guidance: w,
             accuracy: s.accuracy,
             frechet: s.frechet,
@@ -203,9 +184,14 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
 }
 
 fn markdown(cells: &[Cell], samples: usize, floor: f64) -> String {
+    let (lo, hi, rho) = (
+        Edm::DEFAULT_SIGMA_MIN,
+        Edm::DEFAULT_SIGMA_MAX,
+        Edm::DEFAULT_RHO,
+    );
     let mut t = format!(
         "Generated digits scored by the independent classifier ({samples} samples per cell, \
-         class = seed mod 10, EDM steps sigma 0.002..80, rho 7). Fréchet distance in the \
+         class = seed mod 10, EDM steps sigma {lo}..{hi}, rho {rho}). Fréchet distance in the \
          classifier's 64 features to the 1,000 held-out digits; 1,000 training digits are at \
          {floor:.3}.\n\n| sampler | NFE | guidance | class accuracy | Fréchet distance | seconds |\n\
          |---|---:|---:|---:|---:|---:|\n"

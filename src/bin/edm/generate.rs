@@ -6,15 +6,16 @@
 
 use std::path::PathBuf;
 
-use candle_core::Device;
 use clap::Args;
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::nn::model::Model;
 use elucidated::nn::sample::{Request, sample_images, sampler_for, to_u8};
-use elucidated::sampler::{Churn, Sampler, SamplerKind};
-use indicatif::{ProgressBar, ProgressStyle};
+use elucidated::sampler::{Sampler, SamplerName};
 
+use crate::common::{DeviceName, Seeds, device, parse_seeds, progress_bar, sampler_kind};
 use crate::discretization::DiscretizationParams;
+use crate::error::CliError;
 
 /// Arguments of `edm generate`.
 #[derive(Debug, Args)]
@@ -23,43 +24,44 @@ pub struct GenerateArgs {
     #[arg(long, visible_alias = "checkpoint")]
     model: Option<PathBuf>,
     /// Seeds, NVlabs style: comma-separated numbers and ranges `a-b` (inclusive).
-    #[arg(long, default_value = "0-79")]
-    seeds: String,
+    #[arg(long, default_value = "0-79", value_parser = parse_seeds)]
+    seeds: Seeds,
     /// Class of every sample; default: class `seed mod classes`, one grid row per class.
     #[arg(long)]
     class: Option<usize>,
     /// Classifier-free guidance weight w (I29): 1 = conditional model alone.
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
-    /// Sampler: euler, heun, dpmpp2m, ddim, ancestral, stochastic (Algorithm 2), sde.
-    #[arg(long, default_value = "heun")]
-    sampler: String,
+    /// Sampler.
+    #[arg(long, value_enum, default_value_t = SamplerName::Heun)]
+    sampler: SamplerName,
     /// Steps N of the discretisation (Heun: 2N - 1 network evaluations).
-    #[arg(long, default_value_t = 18)]
+    #[arg(long, alias = "n", default_value_t = 18)]
     steps: usize,
-    /// Time discretisation (I14): edm, vp, ve or iddpm; its noise levels are used on EDM's
-    /// schedule s = 1, sigma = t.
-    #[arg(long, default_value = "edm")]
-    discretization: String,
+    /// Time discretisation (I14); its noise levels are used on EDM's schedule s = 1, sigma = t.
+    #[arg(long, value_enum, default_value_t = Family::Edm)]
+    discretization: Family,
     #[command(flatten)]
     discretization_params: DiscretizationParams,
-    /// Algorithm 2's S_churn, S_tmin, S_tmax, S_noise (with `--sampler stochastic`).
+    /// Algorithm 2's S_churn, S_tmin, S_tmax, S_noise (only with `--sampler stochastic`;
+    /// default 40,0.05,50,1).
     #[arg(
         long,
+        value_name = "S_CHURN,S_TMIN,S_TMAX,S_NOISE",
         value_delimiter = ',',
-        num_args = 4,
-        default_value = "40,0.05,50,1"
+        num_args = 1,
+        allow_hyphen_values = true
     )]
-    churn: Vec<f64>,
-    /// DDIM's eta (with `--sampler ddim`).
-    #[arg(long)]
+    churn: Option<Vec<f64>>,
+    /// DDIM's eta in [0, 1] (only with `--sampler ddim`; default 0).
+    #[arg(long, allow_hyphen_values = true)]
     eta: Option<f64>,
     /// Samples per batch (the images do not depend on it).
     #[arg(long, default_value_t = 80)]
     batch: usize,
-    /// Device: cpu, or cuda (needs a build with `--features cuda`).
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    /// Device (cuda needs a build with `--features cuda`).
+    #[arg(long, value_enum, default_value_t = DeviceName::Cpu)]
+    device: DeviceName,
     /// The PNG grid.
     #[arg(long, default_value = "digits.png")]
     out: PathBuf,
@@ -69,68 +71,6 @@ pub struct GenerateArgs {
     /// Also write one PNG per seed (`000042.png`) into this directory.
     #[arg(long)]
     per_seed: Option<PathBuf>,
-}
-
-/// Parses NVlabs's seed syntax: `0-63`, `1,5,7-9`.
-pub fn parse_seeds(text: &str) -> Result<Vec<u64>, Error> {
-    let bad = |detail: String| Error::Parse {
-        what: "--seeds".to_owned(),
-        detail,
-    };
-    let mut seeds = Vec::new();
-    for part in text.split(',').map(str::trim) {
-        let num = |s: &str| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| bad(format!("`{s}` is not a seed (0 to 2^64 - 1)")))
-        };
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (num(a)?, num(b)?);
-                if a > b || b - a >= 1 << 24 {
-                    return Err(bad(format!("`{part}`: need a <= b and at most 2^24 seeds")));
-                }
-                seeds.extend(a..=b);
-            }
-            None => seeds.push(num(part)?),
-        }
-        if seeds.len() > 1 << 24 {
-            return Err(bad("more than 2^24 seeds".to_owned()));
-        }
-    }
-    Ok(seeds)
-}
-
-/// The device named `name`.
-pub fn device(name: &str) -> Result<Device, Error> {
-    match name {
-        "cpu" => Ok(Device::Cpu),
-        #[cfg(feature = "cuda")]
-        "cuda" => Device::new_cuda(0).map_err(|e| Error::Parse {
-            what: "--device cuda".to_owned(),
-            detail: e.to_string(),
-        }),
-        #[cfg(not(feature = "cuda"))]
-        "cuda" => Err(Error::Parse {
-            what: "--device cuda".to_owned(),
-            detail: "this build has no CUDA support; rebuild with `--features cuda`".to_owned(),
-        }),
-        other => Err(Error::UnknownName {
-            what: "device",
-            name: other.to_owned(),
-        }),
-    }
-}
-
-/// The sampler named `name`, with the churn / eta options.
-pub fn sampler_kind(name: &str, churn: &[f64], eta: Option<f64>) -> Result<SamplerKind, Error> {
-    Ok(match (SamplerKind::from_name(name)?, eta) {
-        (SamplerKind::Stochastic(_), _) => {
-            SamplerKind::Stochastic(Churn::new(churn[0], churn[1], churn[2], churn[3])?)
-        }
-        (SamplerKind::Ddim { .. }, Some(eta)) => SamplerKind::Ddim { eta },
-        (kind, _) => kind,
-    })
 }
 
 /// Tiles images (`n x res x res x c`) into a grid: `order[r][j]` is the image in row r,
@@ -153,11 +93,11 @@ fn grid(pixels: &[u8], res: usize, c: usize, order: &[Vec<usize>]) -> (Vec<u8>, 
 }
 
 /// Runs `edm generate`.
-pub fn run(args: &GenerateArgs) -> Result<(), Error> {
-    let seeds = parse_seeds(&args.seeds)?;
-    let device = device(&args.device)?;
-    let kind = sampler_kind(&args.sampler, &args.churn, args.eta)?;
-    let discretization = args.discretization_params.build(&args.discretization)?;
+pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
+    let seeds = &args.seeds.0;
+    let device = device(args.device)?;
+    let kind = sampler_kind(args.sampler, args.churn.as_deref(), args.eta)?;
+    let discretization = args.discretization_params.build(args.discretization)?;
     let sampler = sampler_for(kind, args.steps, &discretization)?;
     let model = match &args.model {
         Some(path) => Model::load(path, &device)?,
@@ -172,17 +112,12 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     });
     let nfe = sampler.nfe();
     let batches = seeds.len().div_ceil(args.batch.max(1));
-    let bar = ProgressBar::new((batches * nfe) as u64).with_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} network evaluations [{elapsed_precise}]",
-        )
-        .map_err(|e| Error::Parse {
-            what: "progress template".to_owned(),
-            detail: e.to_string(),
-        })?,
-    );
+    let bar = progress_bar(
+        batches * nfe,
+        "{bar:40} {pos}/{len} network evaluations [{elapsed_precise}]",
+    )?;
     let request = Request {
-        seeds: &seeds,
+        seeds,
         classes: classes.as_deref(),
         guidance: args.guidance,
         batch: args.batch,
@@ -205,10 +140,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Error> {
     let (grid_pixels, w, h) = grid(&pixels, res, c, &order);
     crate::png::write(&args.out, &grid_pixels, (w, h, c))?;
     if let Some(dir) = &args.per_seed {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let tile = res * res * c;
         for (k, seed) in seeds.iter().enumerate() {
             let path = dir.join(format!("{seed:06}.png"));

@@ -2,12 +2,17 @@
 //!
 //! Stable interfaces (design.md): `edm coefficients` and `edm steps` print floats in a form that
 //! parses back to the same float64 (Rust's shortest round-trip representation); `edm vectors`
-//! writes and reads the golden-vector documents for ports.
+//! writes and reads the golden-vector documents for ports; `edm oracle` measures every sampler
+//! against the exact solution on analytic data. Every choice among named values is a
+//! `clap::ValueEnum`, so `--help` lists the values and an unknown name exits with code 2, as
+//! every other argument error does.
 
 #[cfg(feature = "candle")]
 mod classifier;
 mod coefficients;
+mod common;
 mod discretization;
+mod error;
 #[cfg(feature = "candle")]
 mod evaluate;
 #[cfg(feature = "candle")]
@@ -66,7 +71,7 @@ fn main() -> ExitCode {
         Command::Coefficients(args) => coefficients::run(args).map(|()| ExitCode::SUCCESS),
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
         Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Vectors(args) => vectors::run(args),
+        Command::Vectors(args) => vectors::run(args).map_err(error::CliError::from),
         #[cfg(feature = "candle")]
         Command::Classifier(args) => classifier::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]

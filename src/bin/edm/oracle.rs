@@ -14,12 +14,15 @@ mod measure;
 mod plot;
 mod report;
 
-use crate::output::parse_float;
+use crate::common::progress_bar;
+use crate::error::CliError;
 use elucidated::Error;
-use elucidated::sampler::SamplerKind;
-use indicatif::{ProgressBar, ProgressStyle};
+use elucidated::sampler::SamplerName;
 use measure::{Cell, Data, Setting};
 use std::path::PathBuf;
+
+/// Largest target NFE.
+const MAX_NFE: i64 = 1_000_000;
 
 /// Arguments of `edm oracle`.
 #[derive(Debug, clap::Args)]
@@ -29,79 +32,44 @@ pub struct OracleArgs {
     out: PathBuf,
     /// Target NFE values, comma-separated (each sampler takes the step count whose NFE is
     /// closest to it from below).
-    #[arg(long, default_value = "7,15,31,63,127,255")]
-    nfe: String,
-    /// Samplers, comma-separated, from: euler, heun, dpmpp2m, ddim, ancestral, stochastic, sde.
     #[arg(
         long,
+        value_delimiter = ',',
+        default_value = "7,15,31,63,127,255",
+        value_parser = clap::value_parser!(u32).range(1..=MAX_NFE)
+    )]
+    nfe: Vec<u32>,
+    /// Samplers, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
         default_value = "euler,heun,dpmpp2m,ddim,ancestral,stochastic,sde"
     )]
-    samplers: String,
+    samplers: Vec<SamplerName>,
     /// Samples of the mixture runs (the Kolmogorov–Smirnov distance of n exact samples is
-    /// about 0.9 / sqrt(n)).
-    #[arg(long, default_value_t = 1000)]
-    mixture_samples: usize,
-}
-
-fn parse_list<T>(
-    what: &str,
-    text: &str,
-    f: impl Fn(&str) -> Result<T, Error>,
-) -> Result<Vec<T>, Error> {
-    let items = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(f)
-        .collect::<Result<Vec<T>, Error>>()?;
-    if items.is_empty() {
-        return Err(Error::Parse {
-            what: what.to_owned(),
-            detail: "empty list".to_owned(),
-        });
-    }
-    Ok(items)
-}
-
-fn parse_nfe(text: &str) -> Result<usize, Error> {
-    let v = parse_float("--nfe", text)?;
-    if v.fract() != 0.0 || !(1.0..=1e6).contains(&v) {
-        return Err(Error::OutOfRange {
-            name: "NFE",
-            value: v,
-            min: 1.0,
-            max: 1e6,
-        });
-    }
-    Ok(v as usize)
+    /// about 0.9 / sqrt(n)); at least 2.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..))]
+    mixture_samples: u32,
 }
 
 /// Runs `edm oracle`.
-pub fn run(args: &OracleArgs) -> Result<(), Error> {
-    let nfes = parse_list("--nfe", &args.nfe, parse_nfe)?;
-    let samplers = parse_list("--samplers", &args.samplers, |s| {
-        SamplerKind::from_name(s).map(|k| (s.to_owned(), k))
-    })?;
-    if args.mixture_samples < 2 {
-        return Err(Error::CountTooSmall {
-            name: "--mixture-samples",
-            value: args.mixture_samples,
-            min: 2,
-        });
-    }
+pub fn run(args: &OracleArgs) -> Result<(), CliError> {
+    let nfes: Vec<usize> = args.nfe.iter().map(|&n| n as usize).collect();
+    let samplers = args
+        .samplers
+        .iter()
+        .map(|&name| Ok((name.to_string(), name.kind()?)))
+        .collect::<Result<Vec<_>, Error>>()?;
     let settings = Setting::all()?;
     let total = 2 * settings.len() * samplers.len() * nfes.len() + 4;
-    let bar = ProgressBar::new(total as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}]").map_err(
-            |e| Error::Parse {
-                what: "progress template".to_owned(),
-                detail: e.to_string(),
-            },
-        )?,
-    );
+    let bar = progress_bar(total, "{bar:40} {pos}/{len} {msg} [{elapsed_precise}]")?;
     let mut cells: Vec<Cell> = Vec::new();
     let mut data = Vec::new();
-    for d in [Data::gaussian()?, Data::mixture(args.mixture_samples)?] {
+    for d in [
+        Data::gaussian()?,
+        Data::mixture(args.mixture_samples as usize)?,
+    ] {
         let references = d.references(&bar)?;
         for (name, kind) in &samplers {
             for setting in &settings {
@@ -115,10 +83,7 @@ pub fn run(args: &OracleArgs) -> Result<(), Error> {
         data.push((d, references));
     }
     bar.finish_and_clear();
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::Io {
-        path: args.out.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let table = report::markdown(&cells, &data);
     elucidated::io::write_atomic(&args.out.join("oracle.md"), table.as_bytes())?;
     plot::png(&args.out.join("oracle.png"), &cells, &samplers)?;

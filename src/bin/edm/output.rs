@@ -1,5 +1,6 @@
 //! Output and error reporting shared by the subcommands.
 
+use crate::error::CliError;
 use elucidated::Error;
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,10 +21,10 @@ fn report(text: &str) {
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
-/// Reports `e` in one line on stderr and returns the failure exit code.
-pub fn fail(e: &Error) -> ExitCode {
+/// Reports `e` in one line on stderr and returns its exit code (2 for a usage error, else 1).
+pub fn fail(e: &CliError) -> ExitCode {
     report(&e.to_string());
-    ExitCode::from(1)
+    ExitCode::from(e.exit_code())
 }
 
 /// Reports a command-line parsing error as one line (help and version go to stdout as usual).
@@ -63,10 +64,7 @@ pub fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Error> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| Error::Io {
-                    path: "<stdout>".to_owned(),
-                    detail: e.to_string(),
-                })
+                .map_err(|e| Error::io("<stdout>", e))
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use elucidated::Error;
 use elucidated::io::write_atomic;
 use image::ImageEncoder;
 use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea};
@@ -12,15 +11,10 @@ use plotters::style::{FontStyle, register_font};
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
-}
+use crate::error::CliError;
 
 /// Encodes `pixels` (`h x w x c` bytes, c = 1 or 3) as PNG and writes it atomically.
-pub fn write(path: &Path, pixels: &[u8], (w, h, c): (usize, usize, usize)) -> Result<(), Error> {
+pub fn write(path: &Path, pixels: &[u8], (w, h, c): (usize, usize, usize)) -> Result<(), CliError> {
     let colour = if c == 1 {
         image::ExtendedColorType::L8
     } else {
@@ -29,8 +23,8 @@ pub fn write(path: &Path, pixels: &[u8], (w, h, c): (usize, usize, usize)) -> Re
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(pixels, w as u32, h as u32, colour)
-        .map_err(|e| io_error(path, e))?;
-    write_atomic(path, &png)
+        .map_err(|e| CliError::draw(path, e))?;
+    Ok(write_atomic(path, &png)?)
 }
 
 /// The drawing area `figure` draws on.
@@ -41,14 +35,14 @@ pub fn figure(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<(), Error> {
+) -> Result<(), CliError> {
     register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| io_error(path, "the embedded font is invalid"))?;
+        .map_err(|_| CliError::draw(path, "the embedded font is invalid"))?;
     let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
-        draw(&root).map_err(|e| io_error(path, e))?;
-        root.present().map_err(|e| io_error(path, e))?;
+        draw(&root).map_err(|e| CliError::draw(path, e))?;
+        root.present().map_err(|e| CliError::draw(path, e))?;
     }
     write(path, &pixels, (size.0 as usize, size.1 as usize, 3))
 }

@@ -1,26 +1,27 @@
 //! `edm steps`: the time steps of a discretisation (I14), one per line, ending with 0.
 
 use crate::discretization::DiscretizationParams;
+use crate::error::CliError;
 use crate::output::{emit, float};
-use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::schedule::ScheduleKind;
 use std::path::PathBuf;
 
 /// Arguments of `edm steps`. Defaults are the paper's for the chosen discretisation.
 #[derive(Debug, clap::Args)]
 pub struct StepsArgs {
-    /// Discretisation: vp, ve, iddpm or edm.
-    #[arg(long)]
-    discretization: String,
+    /// Discretisation (I14).
+    #[arg(long, value_enum)]
+    discretization: Family,
     /// Number of steps N (N values before the final 0).
-    #[arg(long)]
-    n: usize,
+    #[arg(long, visible_alias = "n")]
+    steps: usize,
     #[command(flatten)]
     params: DiscretizationParams,
-    /// Map the noise levels to this schedule's time through its sigma^-1 (vp, ve, edm,
-    /// iddpm), as NVlabs's ablation sampler does; default: the discretisation's own time.
-    #[arg(long)]
-    schedule: Option<String>,
+    /// Map the noise levels to this schedule's time through its sigma^-1, as NVlabs's
+    /// ablation sampler does; default: the discretisation's own time.
+    #[arg(long, value_enum)]
+    schedule: Option<Family>,
     /// Print the noise levels sigma_i instead of the times t_i.
     #[arg(long)]
     sigma: bool,
@@ -30,16 +31,17 @@ pub struct StepsArgs {
 }
 
 /// Runs `edm steps`.
-pub fn run(args: &StepsArgs) -> Result<(), Error> {
-    let disc = args.params.build(&args.discretization)?;
-    let values = match (&args.schedule, args.sigma) {
-        (_, true) => disc.sigmas(args.n)?,
-        (Some(name), false) => disc.times_for(
-            args.n,
-            &ScheduleKind::named(name, args.params.vp_schedule()?)?,
+pub fn run(args: &StepsArgs) -> Result<(), CliError> {
+    let disc = args.params.build(args.discretization)?;
+    let n = args.steps;
+    let values = match (args.schedule, args.sigma) {
+        (_, true) => disc.sigmas(n)?,
+        (Some(family), false) => disc.times_for(
+            n,
+            &ScheduleKind::with_vp(family, args.params.vp_schedule()?),
         )?,
-        (None, false) => disc.native_times(args.n)?,
+        (None, false) => disc.native_times(n)?,
     };
     let text: String = values.iter().map(|&v| float(v) + "\n").collect();
-    emit(args.out.as_ref(), &text)
+    Ok(emit(args.out.as_ref(), &text)?)
 }

@@ -11,11 +11,14 @@ use std::time::Instant;
 use clap::Args;
 use elucidated::Error;
 use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::family::Family;
 use elucidated::io::write_atomic;
 use elucidated::nn::SongUNetConfig;
-use elucidated::nn::model::{ModelSpec, PrecondSpec};
+use elucidated::nn::model::{ModelPrecond, ModelSpec};
 use elucidated::nn::train::{TrainConfig, Trainer};
-use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::common::{DeviceName, device, progress_bar};
+use crate::error::CliError;
 
 mod curve;
 
@@ -26,15 +29,15 @@ pub struct TrainArgs {
     /// the hyper-parameters below are those of the state).
     #[arg(long, default_value = "runs/digits")]
     out: PathBuf,
-    /// Train until this many steps have been taken in total.
-    #[arg(long, default_value_t = 10_000)]
-    steps: u64,
+    /// Train until this many training steps have been taken in total.
+    #[arg(long, alias = "steps", default_value_t = 10_000)]
+    train_steps: u64,
     /// Write the state, the EMA model and the loss curve every this many steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
-    /// Preconditioning and loss: edm, vp, ve or iddpm (Table 1).
-    #[arg(long, default_value = "edm")]
-    precond: String,
+    /// Preconditioning and loss (Table 1).
+    #[arg(long, value_enum, default_value_t = Family::Edm)]
+    precond: Family,
     /// sigma_data of the EDM preconditioning; by default the root mean square of the training
     /// digits, so that the network's inputs and targets have unit second moment (I17, I18) and
     /// the loss at initialisation is 1 (I22) although the digits' mean is not 0.
@@ -81,10 +84,10 @@ pub struct TrainArgs {
     /// and the learning-rate warm-up start again. Not allowed when `--out` holds a state.
     #[arg(long)]
     init: Option<PathBuf>,
-    /// Device to train on: cpu, or cuda (a build with `--features cuda`). The run is seeded and
+    /// Device to train on (cuda needs a build with `--features cuda`). The run is seeded and
     /// deterministic on the CPU; a state written on one device resumes on the other.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[arg(long, value_enum, default_value_t = DeviceName::Cpu)]
+    device: DeviceName,
 }
 
 impl TrainArgs {
@@ -100,7 +103,7 @@ impl TrainArgs {
         };
         let model = ModelSpec {
             network,
-            precond: PrecondSpec::paper(&self.precond, self.sigma_data.unwrap_or(rms))?,
+            precond: ModelPrecond::paper(self.precond, self.sigma_data.unwrap_or(rms))?,
         };
         let config = TrainConfig {
             batch: self.batch,
@@ -117,13 +120,6 @@ impl TrainArgs {
     }
 }
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
-}
-
 /// One row of `loss.csv`.
 type Row = (u64, f64, f64);
 
@@ -131,7 +127,7 @@ fn read_history(path: &Path, before: u64) -> Result<Vec<Row>, Error> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_error(path, e)),
+        Err(e) => return Err(Error::io(path, e)),
     };
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -161,7 +157,7 @@ fn write_history(path: &Path, rows: &[Row], batch: usize) -> Result<(), Error> {
     write_atomic(path, text.as_bytes())
 }
 
-fn checkpoint(trainer: &Trainer, out: &Path, rows: &[Row]) -> Result<(), Error> {
+fn checkpoint(trainer: &Trainer, out: &Path, rows: &[Row]) -> Result<(), CliError> {
     trainer.save_state(out.join("state.safetensors"))?;
     trainer.save_ema_model(out.join("model-ema.safetensors"))?;
     write_history(&out.join("loss.csv"), rows, trainer.config().batch)?;
@@ -169,28 +165,19 @@ fn checkpoint(trainer: &Trainer, out: &Path, rows: &[Row]) -> Result<(), Error> 
 }
 
 /// Runs `edm train`.
-pub fn run(args: &TrainArgs) -> Result<(), Error> {
-    if args.checkpoint_every == 0 {
-        return Err(Error::NotPositive {
-            name: "--checkpoint-every",
-            value: 0.0,
-        });
-    }
-    let device = crate::generate::device(&args.device)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, e))?;
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let device = device(args.device)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let data = Mnist::embedded()?;
     let (train, _) = data.split();
     let state = args.out.join("state.safetensors");
     let mut trainer = if state.exists() {
         if let Some(init) = &args.init {
-            return Err(Error::InvalidField {
-                file: state.display().to_string(),
-                field: "--init".to_owned(),
-                reason: format!(
-                    "{} would start a fresh run, but this run has a state to resume",
-                    init.display()
-                ),
-            });
+            return Err(CliError::Usage(format!(
+                "--init {} would start a fresh run, but {} holds a state to resume",
+                init.display(),
+                state.display()
+            )));
         }
         let t = Trainer::resume(&state, &data, &train, &device)?;
         eprintln!("resuming {} at step {}", state.display(), t.step());
@@ -216,12 +203,12 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
         );
     }
     let start = trainer.step();
-    let bar = ProgressBar::new(args.steps.saturating_sub(start)).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} step {msg} [{elapsed_precise}<{eta}]")
-            .map_err(|e| io_error(Path::new("progress template"), e))?,
-    );
+    let bar = progress_bar(
+        args.train_steps.saturating_sub(start) as usize,
+        "{bar:30} {pos}/{len} step {msg} [{elapsed_precise}<{eta}]",
+    )?;
     let clock = Instant::now();
-    while trainer.step() < args.steps {
+    while trainer.step() < args.train_steps {
         let r = trainer.train_step()?;
         rows.push((r.step, r.loss, r.lr));
         let recent = &rows[rows.len().saturating_sub(50)..];
@@ -232,7 +219,7 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
             trainer.step()
         ));
         bar.inc(1);
-        if trainer.step() % args.checkpoint_every == 0 || trainer.step() == args.steps {
+        if trainer.step() % args.checkpoint_every == 0 || trainer.step() == args.train_steps {
             checkpoint(&trainer, &args.out, &rows)?;
             if bar.is_hidden() {
                 eprintln!(

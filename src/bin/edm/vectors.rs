@@ -36,10 +36,7 @@ enum Action {
 }
 
 fn read(path: &Path) -> Result<Document, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     Document::parse(&text, &path.display().to_string())
 }
 
@@ -47,10 +44,7 @@ fn export(out: Option<&PathBuf>) -> Result<ExitCode, Error> {
     let text = Document::reference()?.to_json_string();
     let file = match out {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-                path: dir.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             Some(dir.join(FILE_NAME))
         }
         None => None,

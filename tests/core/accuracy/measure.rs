@@ -4,6 +4,7 @@
 use super::bounds::*;
 use super::reference::{Reference, Table, load, tables, ulp_error};
 use elucidated::Error;
+use elucidated::family::Family;
 use elucidated::precond::{EdmPrecond, IddpmPrecond, Preconditioner, VePrecond, VpPrecond};
 use elucidated::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
@@ -345,7 +346,7 @@ const STEPS: &str = "N in {2, 5, 18, 40, 256, 1000}";
 /// The time steps of I14 and the iDDPM u-table (I12).
 pub fn steps(c: &mut Collector) {
     let all = load("steps.txt");
-    let edm = Discretization::paper("edm").unwrap();
+    let edm = Discretization::paper(Family::Edm);
     for table in tables(&all, "edm") {
         let sigmas = edm.sigmas(table.param_int("n")).unwrap();
         for row in table.rows() {
@@ -374,7 +375,7 @@ pub fn steps(c: &mut Collector) {
         }
     }
     for (name, key) in [("VP", "vp"), ("VE", "ve")] {
-        let disc = Discretization::paper(key).unwrap();
+        let disc = Discretization::paper(key.parse().unwrap());
         for table in tables(&all, key) {
             let n = table.param_int("n");
             let (sigmas, times) = (disc.sigmas(n).unwrap(), disc.native_times(n).unwrap());
@@ -416,7 +417,7 @@ fn iddpm_steps(c: &mut Collector, all: &[Table]) {
             u_ref.push(r);
         }
     }
-    let disc = Discretization::paper("iddpm").unwrap();
+    let disc = Discretization::paper(Family::Iddpm);
     for table in tables(all, "iddpm") {
         let n = table.param_int("n");
         let js: Vec<usize> = table.rows().map(|r| r.int("j")).collect();

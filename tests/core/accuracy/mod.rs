@@ -10,6 +10,7 @@ mod gappa;
 mod measure;
 pub(crate) mod reference;
 
+use elucidated::family::Family;
 use measure::{Collector, Measured};
 
 fn assert_within(measured: &[Measured]) {
@@ -149,15 +150,15 @@ fn i16_extreme_sigma_gives_correct_values_or_typed_errors() {
         let kinds = [
             (
                 "edm0",
-                PrecondKind::paper("edm", table.param("sigma_data0")).unwrap(),
+                PrecondKind::paper(Family::Edm, table.param("sigma_data0")).unwrap(),
             ),
             (
                 "edm1",
-                PrecondKind::paper("edm", table.param("sigma_data1")).unwrap(),
+                PrecondKind::paper(Family::Edm, table.param("sigma_data1")).unwrap(),
             ),
-            ("vp", PrecondKind::paper("vp", 0.5).unwrap()),
-            ("ve", PrecondKind::paper("ve", 0.5).unwrap()),
-            ("iddpm", PrecondKind::paper("iddpm", 0.5).unwrap()),
+            ("vp", PrecondKind::paper(Family::Vp, 0.5).unwrap()),
+            ("ve", PrecondKind::paper(Family::Ve, 0.5).unwrap()),
+            ("iddpm", PrecondKind::paper(Family::Iddpm, 0.5).unwrap()),
         ];
         for (name, p) in kinds {
             let weight = match name {
@@ -186,7 +187,7 @@ fn i16_invalid_sigma_gives_typed_errors() {
     use elucidated::precond::{PrecondKind, Preconditioner};
     use elucidated::schedule::{Schedule, Ve, Vp};
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        for name in ["edm", "vp", "ve", "iddpm"] {
+        for name in [Family::Edm, Family::Vp, Family::Ve, Family::Iddpm] {
             let p = PrecondKind::paper(name, 0.5).unwrap();
             assert!(p.coefficients(bad).is_err(), "{name} at {bad}");
         }

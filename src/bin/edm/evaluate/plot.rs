@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use elucidated::Error;
+use crate::error::CliError;
 use plotters::prelude::*;
 
 use super::Cell;
@@ -23,7 +23,7 @@ const COLOURS: [RGBColor; 10] = [
 ];
 
 /// Writes the figure to `path`, atomically.
-pub fn png(path: &Path, cells: &[Cell]) -> Result<(), Error> {
+pub fn png(path: &Path, cells: &[Cell]) -> Result<(), CliError> {
     crate::png::figure(path, SIZE, |root| draw(root, cells))
 }
 

@@ -2,6 +2,7 @@
 
 use elucidated::Error;
 use elucidated::analytic::{Gaussian, GaussianMixture};
+use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     GaussianLaw, OdeSampler, Sampler, SamplerKind, Solver, generate_columns, wasserstein2,
@@ -36,21 +37,21 @@ impl Setting {
     /// every schedule (vp, ve, edm = NVlabs's linear), paper defaults.
     pub fn all() -> Result<Vec<Setting>> {
         let mut out = Vec::new();
-        for disc in ["vp", "ve", "iddpm", "edm"] {
-            for schedule in ["vp", "ve", "edm"] {
-                let discretization = if disc == "iddpm" {
+        for disc in Family::ALL {
+            for schedule in [Family::Vp, Family::Ve, Family::Edm] {
+                let discretization = if disc == Family::Iddpm {
                     let selection = IddpmSelection::Nvlabs {
-                        sigma_min: 0.002,
-                        sigma_max: 81.0,
+                        sigma_min: Edm::DEFAULT_SIGMA_MIN,
+                        sigma_max: IddpmSelection::NVLABS_SIGMA_MAX,
                     };
                     Discretization::iddpm(IddpmTable::paper(), selection)?
                 } else {
-                    Discretization::paper(disc)?
+                    Discretization::paper(disc)
                 };
-                let kind = ScheduleKind::paper(schedule)?;
+                let kind = ScheduleKind::paper(schedule);
                 out.push(Setting {
-                    disc,
-                    schedule,
+                    disc: disc.name(),
+                    schedule: schedule.name(),
                     discretization,
                     kind,
                 });

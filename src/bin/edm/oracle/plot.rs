@@ -5,7 +5,7 @@
 //! license: free to use, copy, embed and redistribute; assets/fonts/DejaVuSansMono.LICENSE).
 
 use super::measure::Cell;
-use elucidated::Error;
+use crate::error::CliError;
 use elucidated::sampler::SamplerKind;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
@@ -22,13 +22,6 @@ const LINES: [(&str, &str, RGBColor); 4] = [
 ];
 
 const PANEL: (u32, u32) = (420, 340);
-
-fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    }
-}
 
 /// (NFE, error) of one line: the path error of deterministic samplers, else the distribution
 /// error; runs that failed or gave no positive finite error are left out.
@@ -57,13 +50,17 @@ fn decades(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// Writes the figure: rows gaussian and mixture, one column per sampler.
-pub fn png(path: &Path, cells: &[Cell], samplers: &[(String, SamplerKind)]) -> Result<(), Error> {
+pub fn png(
+    path: &Path,
+    cells: &[Cell],
+    samplers: &[(String, SamplerKind)],
+) -> Result<(), CliError> {
     register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| plot_error(path, "the embedded font is invalid"))?;
+        .map_err(|_| CliError::draw(path, "the embedded font is invalid"))?;
     let cols = samplers.len() as u32;
     let size = (PANEL.0 * cols, PANEL.1 * 2);
     let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+    root.fill(&WHITE).map_err(|e| CliError::draw(path, e))?;
     let panels = root.split_evenly((2, samplers.len()));
     let rows = ["gaussian", "mixture"];
     for (i, panel) in panels.iter().enumerate() {
@@ -73,9 +70,9 @@ pub fn png(path: &Path, cells: &[Cell], samplers: &[(String, SamplerKind)]) -> R
             (true, "gaussian") => "W2",
             (true, _) => "KS",
         };
-        draw_panel(panel, cells, (data, name, metric)).map_err(|e| plot_error(path, e))?;
+        draw_panel(panel, cells, (data, name, metric)).map_err(|e| CliError::draw(path, e))?;
     }
-    root.present().map_err(|e| plot_error(path, e))
+    root.present().map_err(|e| CliError::draw(path, e))
 }
 
 fn draw_panel<DB: DrawingBackend>(

@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use elucidated::Error;
+use crate::error::CliError;
 use plotters::prelude::*;
 
 const SIZE: (u32, u32) = (720, 420);
 const WINDOW: usize = 100;
 
 /// Writes the curve of `rows` (step, loss, learning rate) to `path`.
-pub fn png(path: &Path, rows: &[(u64, f64, f64)]) -> Result<(), Error> {
+pub fn png(path: &Path, rows: &[(u64, f64, f64)]) -> Result<(), CliError> {
     crate::png::figure(path, SIZE, |root| draw(root, rows))
 }
 

@@ -1,7 +1,8 @@
-//! Data sets shipped inside the crate, so that nothing is downloaded at build or run time.
+//! The digits demo: the MNIST digits shipped inside the crate (nothing is downloaded at build
+//! or run time) and the independent classifier that scores generated digits (`edm evaluate`).
 //!
-//! The files live under `data/` in the repository, each with its license and provenance, and
-//! are embedded in the binary with `include_bytes!`.
+//! The data files live under `data/` in the repository, each with its license and
+//! provenance, and are embedded in the binary with `include_bytes!`.
 
-#[cfg(feature = "candle")]
+pub mod classifier;
 pub mod mnist;

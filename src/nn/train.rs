@@ -24,13 +24,13 @@ use super::init::{seeded_var_builder, splitmix64};
 use super::model::{Model, ModelSpec, PrecondSpec, SPEC_KEY, read_model_file};
 use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
 use super::{NnError, SongUNet};
-use crate::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use crate::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use crate::error::{Error, Result};
+use crate::json::Node;
 use crate::noise::NoiseStream;
 use crate::noise_level::NoiseLevels;
 use crate::precond::{PrecondKind, Preconditioner};
 use crate::schedule::{IddpmTable, Vp};
-use crate::vectors::json::Node;
 
 /// The metadata key of a training state's hyper-parameters and progress.
 pub const TRAIN_KEY: &str = "elucidated.train";

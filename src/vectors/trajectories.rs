@@ -2,10 +2,10 @@
 //! needs no compatible random number generator.
 
 use super::check::{REL_TRAJECTORY, mismatch, required, same_len};
-use super::json::{Node, answer, nums, rows};
 use super::params::ScheduleSpec;
 use super::report::{Criterion, Tallies};
 use crate::error::Result;
+use crate::json::{Node, answer, nums, rows};
 use serde_json::{Value, json};
 
 /// The data of a trajectory case, whose exact denoiser the port implements.

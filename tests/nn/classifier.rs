@@ -4,10 +4,10 @@
 use crate::common::TempDir;
 use candle_core::Device;
 use elucidated::Error;
-use elucidated::classifier::{
+use elucidated::digits::classifier::{
     Classifier, ClassifierConfig, digits_tensor, feature_statistics, train_classifier,
 };
-use elucidated::data::mnist::Mnist;
+use elucidated::digits::mnist::Mnist;
 use elucidated::metrics::frechet_distance;
 use elucidated::nn::NnError;
 use elucidated::noise::NoiseStream;

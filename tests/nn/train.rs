@@ -5,7 +5,7 @@
 use crate::common::TempDir;
 use candle_core::{Device, Tensor};
 use elucidated::Error;
-use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
 use elucidated::nn::train::{TrainConfig, Trainer};
 use elucidated::nn::{NnError, SongUNetConfig};

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use elucidated::Error;
-use elucidated::classifier::{ClassifierConfig, digits_tensor, train_classifier};
-use elucidated::data::mnist::Mnist;
+use elucidated::digits::classifier::{ClassifierConfig, digits_tensor, train_classifier};
+use elucidated::digits::mnist::Mnist;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `edm classifier`.

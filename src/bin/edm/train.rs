@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use elucidated::Error;
-use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use elucidated::io::write_atomic;
 use elucidated::nn::SongUNetConfig;
 use elucidated::nn::model::{ModelSpec, PrecondSpec};

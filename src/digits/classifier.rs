@@ -408,7 +408,7 @@ pub fn score(
     let (mu, cov) = feature_statistics(classifier, images)?;
     Ok(Scores {
         accuracy: hits as f64 / predicted.len().max(1) as f64,
-        frechet: frechet_distance(&mu, &cov, &reference.0, &reference.1)?,
+        frechet: frechet_distance((&mu, &cov), (&reference.0, &reference.1))?,
     })
 }
 

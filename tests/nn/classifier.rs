@@ -36,14 +36,14 @@ fn committed_classifier_reaches_its_held_out_accuracy() {
     let reference = feature_statistics(&c, &digits_tensor(&data, &held_out).unwrap()).unwrap();
     let some_train: Vec<usize> = train.iter().copied().step_by(9).collect();
     let (m, s) = feature_statistics(&c, &digits_tensor(&data, &some_train).unwrap()).unwrap();
-    let near = frechet_distance(&m, &s, &reference.0, &reference.1).unwrap();
+    let near = frechet_distance((&m, &s), (&reference.0, &reference.1)).unwrap();
     let mut stream = NoiseStream::new(20);
     let values: Vec<f32> = (0..1000 * 32 * 32)
         .map(|_| stream.normal() as f32)
         .collect();
     let noise = candle_core::Tensor::from_vec(values, (1000, 1, 32, 32), &Device::Cpu).unwrap();
     let (m, s) = feature_statistics(&c, &noise).unwrap();
-    let far = frechet_distance(&m, &s, &reference.0, &reference.1).unwrap();
+    let far = frechet_distance((&m, &s), (&reference.0, &reference.1)).unwrap();
     eprintln!("FD train/held-out {near}, noise/held-out {far}");
     assert!(far > 10.0 * near, "{near} vs {far}");
 }

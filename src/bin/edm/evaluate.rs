@@ -122,7 +122,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), Error> {
         .take(held_out.len())
         .collect();
     let (mu, cov) = feature_statistics(&classifier, &digits_tensor(&data, &train_sample)?)?;
-    let floor = frechet_distance(&mu, &cov, &reference.0, &reference.1)?;
+    let floor = frechet_distance((&mu, &cov), (&reference.0, &reference.1))?;
 
     let seeds: Vec<u64> = (0..args.samples as u64).collect();
     let classes: Vec<usize> = seeds

@@ -72,6 +72,36 @@ fn same_len(file: &str, field: &str, port: usize, reference: usize) -> Result<()
     }
 }
 
+/// Checks that the port's answer `field`, when it gives one, has as many entries as the
+/// reference's (a document built in code is not checked on construction, unlike one read from
+/// JSON).
+fn same_answer_len<T>(file: &str, field: &str, port: Option<&[T]>, reference: &[T]) -> Result<()> {
+    port.map_or(Ok(()), |p| same_len(file, field, p.len(), reference.len()))
+}
+
+/// Checks that the port's trajectory, when given, has the reference's shape: as many states,
+/// each with as many samples, each of the same dimension.
+fn same_shape(
+    file: &str,
+    at: &str,
+    port: Option<&[Vec<Vec<f64>>]>,
+    reference: &[Vec<Vec<f64>>],
+) -> Result<()> {
+    let Some(port) = port else {
+        return Ok(());
+    };
+    let field = format!("{at}.trajectory");
+    same_len(file, &field, port.len(), reference.len())?;
+    for (k, (p, r)) in port.iter().zip(reference).enumerate() {
+        let field = format!("{at}.trajectory[{k}]");
+        same_len(file, &field, p.len(), r.len())?;
+        for (b, (ps, rs)) in p.iter().zip(r).enumerate() {
+            same_len(file, &format!("{field}[{b}]"), ps.len(), rs.len())?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks that an input of the port equals the reference's, bit for bit.
 fn same_input<T: PartialEq + fmt::Debug>(
     file: &str,
@@ -146,10 +176,12 @@ fn check_steps(
         let label = r.discretization.label();
         let criterion = Criterion::Ulp(ULP_STEPS);
         let sigma = required(r.sigma.as_deref(), || format!("{at}.sigma"))?;
+        same_answer_len(file, &format!("{at}.sigma"), p.sigma.as_deref(), sigma)?;
         tallies
             .get(format!("steps {label} sigma"), criterion)
             .add_all(p.sigma.as_deref(), sigma);
         let t = required(r.t.as_deref(), || format!("{at}.t"))?;
+        same_answer_len(file, &format!("{at}.t"), p.t.as_deref(), t)?;
         tallies
             .get(format!("steps {label} t"), criterion)
             .add_all(p.t.as_deref(), t);
@@ -161,7 +193,9 @@ fn check_steps(
                 &rm.schedule,
             )?;
             let name = format!("steps {label} t->{}", rm.schedule.name());
-            let t = required(rm.t.as_deref(), || format!("{at}.mapped[{j}].t"))?;
+            let field = format!("{at}.mapped[{j}].t");
+            let t = required(rm.t.as_deref(), || field.clone())?;
+            same_answer_len(file, &field, pm.t.as_deref(), t)?;
             tallies.get(name, criterion).add_all(pm.t.as_deref(), t);
         }
     }
@@ -195,6 +229,7 @@ fn check_trajectories(
         }
         let at = format!("trajectories[{i}]");
         let reference = required(r.trajectory.as_deref(), || format!("{at}.trajectory"))?;
+        same_shape(file, &at, p.trajectory.as_deref(), reference)?;
         let tally = tallies.get(
             format!("trajectory {}", r.label()),
             Criterion::Rel(REL_TRAJECTORY),
@@ -210,8 +245,8 @@ fn check_trajectories(
 }
 
 /// Compares the answers of `port` (read from `file`) with `reference`. An error when the port's
-/// document does not pose the same problems (a different input, a different number of cases);
-/// otherwise the report, which says whether every quantity passed.
+/// document does not pose the same problems (a different input, a different number of cases)
+/// or gives an answer of the wrong length; otherwise the report, which says whether every quantity passed.
 ///
 /// A section the port leaves out (absent or empty) counts as not provided: every quantity in it
 /// fails.

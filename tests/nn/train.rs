@@ -6,8 +6,8 @@ use crate::common::TempDir;
 use candle_core::{Device, Tensor};
 use elucidated::Error;
 use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::train::{TrainConfig, Trainer};
 use elucidated::nn::model::{Model, ModelSpec, PrecondSpec};
-use elucidated::nn::train::{TrainConfig, Trainer};
 use elucidated::nn::{NnError, SongUNetConfig};
 
 fn tiny(precond: &str) -> TrainConfig {

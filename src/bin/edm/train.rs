@@ -11,10 +11,10 @@ use std::time::Instant;
 use clap::Args;
 use elucidated::Error;
 use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::train::{TrainConfig, Trainer};
 use elucidated::io::write_atomic;
 use elucidated::nn::SongUNetConfig;
 use elucidated::nn::model::{ModelSpec, PrecondSpec};
-use elucidated::nn::train::{TrainConfig, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod curve;

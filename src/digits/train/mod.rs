@@ -1,5 +1,5 @@
-//! Training a preconditioned SongUNet with the EDM loss (I20–I23), Adam with learning-rate
-//! warm-up, an exponential moving average of the weights, and label dropout for
+//! Training a preconditioned SongUNet on the digits with the EDM loss (I20–I23), Adam with
+//! learning-rate warm-up, an exponential moving average of the weights, and label dropout for
 //! classifier-free guidance (I29).
 //!
 //! The loss of a batch is the mean over samples and pixels of
@@ -24,10 +24,10 @@ mod state;
 
 use candle_core::{Tensor, Var};
 
-use super::SongUNet;
-use super::adam::Adam;
-use super::precond::Preconditioned;
 use crate::error::Error;
+use crate::nn::SongUNet;
+use crate::nn::adam::Adam;
+use crate::nn::precond::Preconditioned;
 use crate::noise_level::NoiseLevels;
 use crate::precond::PrecondKind;
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, Tensor};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::nn::init::seeded_var_builder;
 use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
 use elucidated::nn::sample::{Request, edm_sampler, sample_images};

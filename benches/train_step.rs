@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, Tensor};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::nn::init::seeded_var_builder;
 use elucidated::nn::ops::OpImpl;
 use elucidated::nn::{NETWORK_DTYPE, Preconditioned, SongUNet, SongUNetConfig};

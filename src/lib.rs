@@ -11,17 +11,17 @@
 #![deny(missing_docs)]
 
 pub mod analytic;
-#[cfg(feature = "candle")]
-pub mod classifier;
 pub mod conversions;
-pub mod data;
 pub(crate) mod dd;
 pub mod ddpm;
 pub mod denoiser;
+#[cfg(feature = "candle")]
+pub mod digits;
 pub mod discrete;
 pub mod error;
 pub mod family;
 pub mod io;
+pub(crate) mod json;
 pub mod metrics;
 #[cfg(feature = "candle")]
 pub mod nn;

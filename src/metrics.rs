@@ -1,9 +1,12 @@
-//! Sample statistics and the Fréchet distance between Gaussians fitted to features (the
-//! distance behind FID, Heusel et al. 2017), used by `edm evaluate`.
+//! Distances between distributions, in the core (no network code): sample mean and
+//! covariance, the Wasserstein-2 distance between Gaussians (whose square is the Fréchet
+//! distance behind FID, Heusel et al. 2017) and the Kolmogorov–Smirnov distance of samples from
+//! a CDF. `edm evaluate` measures generated digits with them, `edm oracle` samplers against the
+//! analytic data.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, finite};
 
 /// Mean and unbiased covariance of the rows of `features` (one sample per row), accumulated
 /// in float64.
@@ -36,8 +39,10 @@ pub fn mean_and_covariance(features: &DMatrix<f64>) -> Result<(DVector<f64>, DMa
     Ok((mean, cov))
 }
 
-/// The principal square root of a symmetric positive semi-definite matrix, with eigenvalues
-/// below 0 (rounding of a singular matrix) set to 0.
+/// The principal square root of a symmetric positive semi-definite matrix: `a` symmetrised as
+/// (a + a^T) / 2 (a product such as c1^{1/2} c2 c1^{1/2} is symmetric only up to rounding),
+/// then square roots of its eigenvalues, those below 0 (rounding of a singular matrix) set
+/// to 0.
 fn sqrt_psd(a: &DMatrix<f64>) -> DMatrix<f64> {
     let sym = (a + a.transpose()) * 0.5;
     let eig = SymmetricEigen::new(sym);
@@ -45,21 +50,20 @@ fn sqrt_psd(a: &DMatrix<f64>) -> DMatrix<f64> {
     &eig.eigenvectors * DMatrix::from_diagonal(&roots) * eig.eigenvectors.transpose()
 }
 
-/// The Fréchet (Wasserstein-2 squared) distance between N(mu1, c1) and N(mu2, c2):
+/// A Gaussian given by its mean and covariance.
+pub type MeanCov<'a> = (&'a DVector<f64>, &'a DMatrix<f64>);
+
+/// The Fréchet distance between N(mu1, c1) and N(mu2, c2), the *squared* Wasserstein-2
+/// distance (the convention of FID):
 /// |mu1 - mu2|^2 + tr c1 + tr c2 - 2 tr (c1^{1/2} c2 c1^{1/2})^{1/2}, with both square roots
 /// of symmetric matrices taken by eigendecomposition (no non-symmetric matrix function), and
-/// the result clamped at 0 against rounding.
+/// the result clamped at 0 against rounding. Its rounding floor is about eps (tr c1 + tr c2).
 ///
 /// # Errors
 ///
 /// [`Error::DimensionMismatch`] when the shapes disagree, [`Error::NotFinite`] for a
 /// non-finite entry.
-pub fn frechet_distance(
-    mu1: &DVector<f64>,
-    c1: &DMatrix<f64>,
-    mu2: &DVector<f64>,
-    c2: &DMatrix<f64>,
-) -> Result<f64> {
+pub fn frechet_distance((mu1, c1): MeanCov<'_>, (mu2, c2): MeanCov<'_>) -> Result<f64> {
     let d = mu1.len();
     for (what, got) in [
         ("second mean", mu2.len()),
@@ -90,4 +94,46 @@ pub fn frechet_distance(
     let s1 = sqrt_psd(c1);
     let cross = sqrt_psd(&(&s1 * c2 * &s1)).trace();
     Ok(((mu1 - mu2).norm_squared() + c1.trace() + c2.trace() - 2.0 * cross).max(0.0))
+}
+
+/// The Wasserstein-2 distance between N(mu1, c1) and N(mu2, c2): the square root of
+/// [`frechet_distance`], in the units of the data. Its rounding floor is about
+/// sqrt(eps (tr c1 + tr c2)), 1e-8 for unit covariances.
+///
+/// # Errors
+///
+/// Those of [`frechet_distance`].
+pub fn wasserstein2(first: MeanCov<'_>, second: MeanCov<'_>) -> Result<f64> {
+    frechet_distance(first, second).map(f64::sqrt)
+}
+
+/// The Kolmogorov–Smirnov distance sup_x |F_n(x) - F(x)| between the empirical CDF F_n of
+/// `samples` and `cdf`: with the samples sorted, the largest of |F(x_i) - i/n| and
+/// |(i + 1)/n - F(x_i)| (the supremum is reached at a jump of F_n, F being nondecreasing).
+///
+/// # Errors
+///
+/// [`Error::CountTooSmall`] without samples, [`Error::NotFinite`] for a non-finite sample or
+/// CDF value, and any error of `cdf` (such as [`GaussianMixture::cdf_1d`]'s).
+///
+/// [`GaussianMixture::cdf_1d`]: crate::analytic::GaussianMixture::cdf_1d
+pub fn ks_distance(samples: &[f64], cdf: impl Fn(f64) -> Result<f64>) -> Result<f64> {
+    if samples.is_empty() {
+        return Err(Error::CountTooSmall {
+            name: "samples for a Kolmogorov–Smirnov distance",
+            value: 0,
+            min: 1,
+        });
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let mut sup = 0.0f64;
+    for (i, &x) in sorted.iter().enumerate() {
+        let f = finite("Kolmogorov–Smirnov CDF value", cdf(finite("sample", x)?)?)?;
+        sup = sup
+            .max((f - i as f64 / n).abs())
+            .max(((i + 1) as f64 / n - f).abs());
+    }
+    Ok(sup)
 }

@@ -1,11 +1,13 @@
 //! Gaussian-mixture data: exact noisy density, score and denoiser (I31).
 
 use super::columns::ColumnState;
-use super::gaussian::{DensityTerms, Gaussian};
+use super::gaussian::{DensityTerms, Gaussian, check_sigma};
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result, positive};
 use crate::noise::NoiseStream;
 use nalgebra::{DMatrix, DVector};
+use statrs::function::erf::erfc;
+use std::f64::consts::SQRT_2;
 
 /// Data from the mixture sum_k w_k N(mu_k, Sigma_k) (I31). The noisy density is
 /// p(x; sigma) = sum_k w_k N(x; mu_k, Sigma_k + sigma^2 I); the denoiser is the
@@ -120,6 +122,46 @@ impl GaussianMixture {
             log_weights: self.log_weights.clone(),
             components,
         })
+    }
+
+    /// The CDF of a one-dimensional mixture's noisy density p(x; sigma) (I31):
+    /// P(X <= x) = sum_k w_k Phi((x - mu_k) / sqrt(v_k + sigma^2)), Phi(z) = erfc(-z / sqrt 2) / 2
+    /// (no cancellation in the lower tail). A component of zero variance at sigma = 0 is a point
+    /// mass: its CDF steps from 0 to 1 at mu_k. `sigma = 0` gives the data's CDF.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`] unless the mixture is one-dimensional, [`Error::NotFinite`]
+    /// for a NaN `x`, and the errors of an invalid `sigma` (outside [0, MAX_SIGMA]).
+    pub fn cdf_1d(&self, x: f64, sigma: f64) -> Result<f64> {
+        if self.dim() != 1 {
+            return Err(Error::DimensionMismatch {
+                what: "mixture dimension for a CDF",
+                expected: 1,
+                got: self.dim(),
+            });
+        }
+        if x.is_nan() {
+            return Err(Error::NotFinite {
+                name: "x",
+                value: x,
+            });
+        }
+        check_sigma("sigma", sigma)?;
+        let cdf = |c: &Gaussian| {
+            let (mu, std) = (c.mean()[0], (c.covariance()[(0, 0)] + sigma * sigma).sqrt());
+            if std == 0.0 {
+                if x >= mu { 1.0 } else { 0.0 }
+            } else {
+                0.5 * erfc((mu - x) / (std * SQRT_2))
+            }
+        };
+        Ok(self
+            .weights
+            .iter()
+            .zip(&self.components)
+            .map(|(w, c)| w * cdf(c))
+            .sum())
     }
 
     /// One draw and the index of the component it came from: a uniform number from `stream`

@@ -29,12 +29,14 @@
 mod columns;
 mod gaussian;
 mod mixture;
+pub mod problems;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 
 pub use columns::ColumnState;
 pub use gaussian::{EIGEN_TOL_PER_DIM, Gaussian, ORTHOGONALITY_TOL_PER_DIM, SYMMETRY_TOL};
 pub use mixture::GaussianMixture;
+pub use problems::random_rotation;
 
 /// Largest noise level (and largest covariance eigenvalue) the oracle accepts: below it,
 /// lambda + sigma^2 is a finite float64, so no evaluation overflows.

@@ -88,34 +88,136 @@ pub struct DhariwalUNet {
     out_conv: Conv2d,
 }
 
+/// The options of every [`UNetBlock`] of a [`DhariwalUNet`] (NVlabs's `block_kwargs`):
+/// Kaiming-uniform weights scaled by sqrt(1/3), zero-initialised output layers.
+fn block_options(c: &DhariwalUNetConfig, emb_channels: usize) -> BlockOptions {
+    let third = (1.0f64 / 3.0).sqrt();
+    let init = LayerInit {
+        mode: InitMode::KaimingUniform,
+        weight: third,
+        bias: third,
+    };
+    BlockOptions {
+        emb_channels,
+        num_heads: None,
+        channels_per_head: 64,
+        dropout: c.dropout,
+        skip_scale: 1.0,
+        eps: 1e-5,
+        resample_filter: vec![1.0, 1.0],
+        resample_proj: false,
+        adaptive_scale: true,
+        init,
+        init_zero: LayerInit::new(InitMode::KaimingUniform, 0.0),
+        init_attn: init,
+        ops: c.ops,
+    }
+}
+
+/// The encoder (`enc.*`): the input convolution, then per resolution a downsampling block
+/// (after the first) and `num_blocks` blocks. Returns the convolution, the blocks and the
+/// channel counts of the skip connections, in order.
+fn encoder(
+    vbe: &VarBuilder,
+    c: &DhariwalUNetConfig,
+    bo: &BlockOptions,
+) -> Result<(Conv2d, Vec<UNetBlock>, Vec<usize>)> {
+    let (mut enc, mut skips) = (Vec::new(), Vec::new());
+    let res0 = c.img_resolution;
+    let mc = c.model_channels;
+    let mut cout = mc * c.channel_mult.first().copied().unwrap_or(1);
+    let conv_opts = ConvOptions::new(bo.init, c.ops);
+    let conv_name = format!("{res0}x{res0}_conv");
+    let enc_conv = Conv2d::new(vbe.pp(conv_name), c.in_channels, cout, 3, &conv_opts)?;
+    skips.push(cout);
+    for (level, &mult) in c.channel_mult.iter().enumerate() {
+        let res = c.img_resolution >> level;
+        let name = |s: &str| format!("{res}x{res}_{s}");
+        if level > 0 {
+            let vb = vbe.pp(name("down"));
+            enc.push(UNetBlock::new(vb, cout, cout, Resample::Down, false, bo)?);
+            skips.push(cout);
+        }
+        for idx in 0..c.num_blocks {
+            let cin = cout;
+            cout = mc * mult;
+            let attn = c.attn_resolutions.contains(&res);
+            let vb = vbe.pp(name(&format!("block{idx}")));
+            enc.push(UNetBlock::new(vb, cin, cout, Resample::None, attn, bo)?);
+            skips.push(cout);
+        }
+    }
+    Ok((enc_conv, enc, skips))
+}
+
+/// The decoder (`dec.*`), consuming the encoder's skip connections from the last: per
+/// resolution (from the lowest) two blocks at the bottom or an upsampling block, then
+/// `num_blocks + 1` blocks. Returns the blocks and their output channels.
+fn decoder(
+    vbd: &VarBuilder,
+    c: &DhariwalUNetConfig,
+    bo: &BlockOptions,
+    skips: Vec<usize>,
+) -> Result<(Vec<UNetBlock>, usize)> {
+    let mut dec = Vec::new();
+    let levels = c.channel_mult.len();
+    let mut cout = skips.last().copied().unwrap_or(c.in_channels);
+    let mut skips = skips.into_iter().rev();
+    for (level, &mult) in c.channel_mult.iter().enumerate().rev() {
+        let res = c.img_resolution >> level;
+        let name = |s: &str| format!("{res}x{res}_{s}");
+        if level == levels - 1 {
+            dec.push(UNetBlock::new(
+                vbd.pp(name("in0")),
+                cout,
+                cout,
+                Resample::None,
+                true,
+                bo,
+            )?);
+            dec.push(UNetBlock::new(
+                vbd.pp(name("in1")),
+                cout,
+                cout,
+                Resample::None,
+                false,
+                bo,
+            )?);
+        } else {
+            dec.push(UNetBlock::new(
+                vbd.pp(name("up")),
+                cout,
+                cout,
+                Resample::Up,
+                false,
+                bo,
+            )?);
+        }
+        for idx in 0..=c.num_blocks {
+            let cin = cout + skips.next().ok_or_else(missing_skip)?;
+            cout = c.model_channels * mult;
+            let attn = c.attn_resolutions.contains(&res);
+            let vb = vbd.pp(name(&format!("block{idx}")));
+            dec.push(UNetBlock::new(vb, cin, cout, Resample::None, attn, bo)?);
+        }
+    }
+    Ok((dec, cout))
+}
+
+/// A decoder block that takes a skip connection finds none left (a configuration whose
+/// encoder and decoder disagree).
+fn missing_skip() -> candle_core::Error {
+    candle_core::Error::Msg("DhariwalUNet: fewer encoder outputs than decoder blocks".into())
+}
+
 impl DhariwalUNet {
     /// Creates (or loads, through `vb`) the network; parameter names are NVlabs's
     /// (`map_layer0.weight`, `enc.64x64_conv.weight`, `dec.8x8_in0.qkv.weight`, ...).
     pub fn new(vb: VarBuilder, config: DhariwalUNetConfig) -> Result<Self> {
         let c = &config;
         let emb_channels = c.model_channels * c.channel_mult_emb;
-        let third = (1.0f64 / 3.0).sqrt();
-        let init = LayerInit {
-            mode: InitMode::KaimingUniform,
-            weight: third,
-            bias: third,
-        };
-        let init_zero = LayerInit::new(InitMode::KaimingUniform, 0.0);
-        let bo = BlockOptions {
-            emb_channels,
-            num_heads: None,
-            channels_per_head: 64,
-            dropout: c.dropout,
-            skip_scale: 1.0,
-            eps: 1e-5,
-            resample_filter: vec![1.0, 1.0],
-            resample_proj: false,
-            adaptive_scale: true,
-            init,
-            init_zero,
-            init_attn: init,
-            ops: c.ops,
-        };
+        let bo = block_options(c, emb_channels);
+        let (init, init_zero) = (bo.init, bo.init_zero);
         let mc = c.model_channels;
         let map_augment = (c.augment_dim > 0)
             .then(|| Linear::new(vb.pp("map_augment"), c.augment_dim, mc, false, init_zero))
@@ -125,114 +227,15 @@ impl DhariwalUNet {
         let label_init = LayerInit::new(InitMode::KaimingNormal, (c.label_dim as f64).sqrt());
         let map_label = (c.label_dim > 0)
             .then(|| {
-                Linear::new(
-                    vb.pp("map_label"),
-                    c.label_dim,
-                    emb_channels,
-                    false,
-                    label_init,
-                )
+                let vb = vb.pp("map_label");
+                Linear::new(vb, c.label_dim, emb_channels, false, label_init)
             })
             .transpose()?;
-
-        let vbe = vb.pp("enc");
-        let (mut enc, mut skips) = (Vec::new(), Vec::new());
-        let res0 = c.img_resolution;
-        let mut cout = mc * c.channel_mult.first().copied().unwrap_or(1);
-        let conv_name = format!("{res0}x{res0}_conv");
-        let enc_conv = Conv2d::new(
-            vbe.pp(conv_name),
-            c.in_channels,
-            cout,
-            3,
-            &ConvOptions::new(init, c.ops),
-        )?;
-        skips.push(cout);
-        for (level, &mult) in c.channel_mult.iter().enumerate() {
-            let res = c.img_resolution >> level;
-            let name = |s: &str| format!("{res}x{res}_{s}");
-            if level > 0 {
-                enc.push(UNetBlock::new(
-                    vbe.pp(name("down")),
-                    cout,
-                    cout,
-                    Resample::Down,
-                    false,
-                    &bo,
-                )?);
-                skips.push(cout);
-            }
-            for idx in 0..c.num_blocks {
-                let cin = cout;
-                cout = mc * mult;
-                let attn = c.attn_resolutions.contains(&res);
-                enc.push(UNetBlock::new(
-                    vbe.pp(name(&format!("block{idx}"))),
-                    cin,
-                    cout,
-                    Resample::None,
-                    attn,
-                    &bo,
-                )?);
-                skips.push(cout);
-            }
-        }
-
-        let vbd = vb.pp("dec");
-        let mut dec = Vec::new();
-        let levels = c.channel_mult.len();
-        for (level, &mult) in c.channel_mult.iter().enumerate().rev() {
-            let res = c.img_resolution >> level;
-            let name = |s: &str| format!("{res}x{res}_{s}");
-            if level == levels - 1 {
-                dec.push(UNetBlock::new(
-                    vbd.pp(name("in0")),
-                    cout,
-                    cout,
-                    Resample::None,
-                    true,
-                    &bo,
-                )?);
-                dec.push(UNetBlock::new(
-                    vbd.pp(name("in1")),
-                    cout,
-                    cout,
-                    Resample::None,
-                    false,
-                    &bo,
-                )?);
-            } else {
-                dec.push(UNetBlock::new(
-                    vbd.pp(name("up")),
-                    cout,
-                    cout,
-                    Resample::Up,
-                    false,
-                    &bo,
-                )?);
-            }
-            for idx in 0..=c.num_blocks {
-                let cin = cout + skips.pop().expect("one skip per encoder output");
-                cout = mc * mult;
-                let attn = c.attn_resolutions.contains(&res);
-                dec.push(UNetBlock::new(
-                    vbd.pp(name(&format!("block{idx}"))),
-                    cin,
-                    cout,
-                    Resample::None,
-                    attn,
-                    &bo,
-                )?);
-            }
-        }
+        let (enc_conv, enc, skips) = encoder(&vb.pp("enc"), c, &bo)?;
+        let (dec, cout) = decoder(&vb.pp("dec"), c, &bo, skips)?;
         let out_norm = GroupNorm::new(vb.pp("out_norm"), cout, 1e-5, c.ops)?;
-        let out_conv = Conv2d::new(
-            vb.pp("out_conv"),
-            cout,
-            c.out_channels,
-            3,
-            &ConvOptions::new(init_zero, c.ops),
-        )?;
+        let out_opts = ConvOptions::new(init_zero, c.ops);
+        let out_conv = Conv2d::new(vb.pp("out_conv"), cout, c.out_channels, 3, &out_opts)?;
         Ok(Self {
             config,
             map_augment,
@@ -282,7 +285,7 @@ impl Network for DhariwalUNet {
         }
         for b in &self.dec {
             if x.dim(1)? != b.in_channels() {
-                let s = skips.pop().expect("one skip per decoder block");
+                let s = skips.pop().ok_or_else(missing_skip)?;
                 x = Tensor::cat(&[&x, &s], 1)?;
             }
             x = b.forward(&x, &emb, train)?;

@@ -17,7 +17,6 @@ pub mod precond;
 pub mod sample;
 pub mod song_unet;
 pub mod state;
-pub mod train;
 
 use candle_core::{Result, Tensor};
 

@@ -16,9 +16,9 @@ use super::song_unet::{DecoderType, EmbeddingType, EncoderType};
 use super::{SongUNet, SongUNetConfig};
 use crate::error::{Error, Result};
 use crate::family::Family;
+use crate::json::Node;
 use crate::precond::{EdmPrecond, IddpmPrecond, PrecondKind, VePrecond, VpPrecond};
 use crate::schedule::{IddpmTable, Vp};
-use crate::vectors::json::Node;
 
 /// The safetensors metadata key holding the model's JSON description.
 pub const SPEC_KEY: &str = "elucidated.model";

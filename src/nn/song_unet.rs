@@ -179,6 +179,172 @@ pub struct SongUNet {
     dec: Vec<DecItem>,
 }
 
+/// The options of every [`UNetBlock`] of a [`SongUNet`] (NVlabs's `block_kwargs`).
+fn block_options(c: &SongUNetConfig, emb_channels: usize) -> BlockOptions {
+    BlockOptions {
+        emb_channels,
+        num_heads: Some(1),
+        channels_per_head: 64,
+        dropout: c.dropout,
+        skip_scale: 0.5f64.sqrt(),
+        eps: 1e-6,
+        resample_filter: c.resample_filter.clone(),
+        resample_proj: true,
+        adaptive_scale: false,
+        init: LayerInit::new(InitMode::XavierUniform, 1.0),
+        init_zero: LayerInit::new(InitMode::XavierUniform, 1e-5),
+        init_attn: LayerInit::new(InitMode::XavierUniform, 0.2f64.sqrt()),
+        ops: c.ops,
+    }
+}
+
+/// The options of a plain convolution of a [`SongUNet`] with initialisation `init`.
+fn conv_options(c: &SongUNetConfig, init: LayerInit) -> ConvOptions {
+    ConvOptions {
+        resample_filter: c.resample_filter.clone(),
+        ..ConvOptions::new(init, c.ops)
+    }
+}
+
+/// The encoder (`enc.*`): per resolution a downsampling block (after the first), the input
+/// pyramid's auxiliary convolutions of the `Skip` and `Residual` encoders, and `num_blocks`
+/// blocks. Returns the layers and the channel counts of the skip connections, in order.
+fn encoder(
+    vbe: &VarBuilder,
+    c: &SongUNetConfig,
+    bo: &BlockOptions,
+) -> Result<(Vec<EncItem>, Vec<usize>)> {
+    let init = bo.init;
+    let mut enc = Vec::new();
+    let mut skips = Vec::new();
+    let (mut cout, mut caux) = (c.in_channels, c.in_channels);
+    for (level, &mult) in c.channel_mult.iter().enumerate() {
+        let res = c.img_resolution >> level;
+        let name = |s: &str| format!("{res}x{res}_{s}");
+        if level == 0 {
+            let cin = cout;
+            cout = c.model_channels;
+            let conv = Conv2d::new(vbe.pp(name("conv")), cin, cout, 3, &conv_options(c, init))?;
+            enc.push(EncItem::Conv(conv));
+            skips.push(cout);
+        } else {
+            let b = UNetBlock::new(vbe.pp(name("down")), cout, cout, Resample::Down, false, bo)?;
+            enc.push(EncItem::Block(Box::new(b)));
+            skips.push(cout);
+            if c.encoder_type == EncoderType::Skip {
+                let down = ConvOptions {
+                    resample: Resample::Down,
+                    ..conv_options(c, init)
+                };
+                let aux_down = Conv2d::new(vbe.pp(name("aux_down")), caux, caux, 0, &down)?;
+                enc.push(EncItem::AuxDown(aux_down));
+                let skip_opts = conv_options(c, init);
+                let aux_skip = Conv2d::new(vbe.pp(name("aux_skip")), caux, cout, 1, &skip_opts)?;
+                enc.push(EncItem::AuxSkip(aux_skip));
+            }
+            if c.encoder_type == EncoderType::Residual {
+                let down = ConvOptions {
+                    resample: Resample::Down,
+                    fused_resample: true,
+                    ..conv_options(c, init)
+                };
+                let conv = Conv2d::new(vbe.pp(name("aux_residual")), caux, cout, 3, &down)?;
+                enc.push(EncItem::AuxResidual(conv));
+                caux = cout;
+            }
+        }
+        for idx in 0..c.num_blocks {
+            let cin = cout;
+            cout = c.model_channels * mult;
+            let attn = c.attn_resolutions.contains(&res);
+            let vb = vbe.pp(name(&format!("block{idx}")));
+            let b = UNetBlock::new(vb, cin, cout, Resample::None, attn, bo)?;
+            enc.push(EncItem::Block(Box::new(b)));
+            skips.push(cout);
+        }
+    }
+    Ok((enc, skips))
+}
+
+/// The decoder (`dec.*`), consuming the encoder's skip connections from the last: per
+/// resolution (from the lowest) two blocks at the bottom or an upsampling block,
+/// `num_blocks + 1` blocks, and the output branch (every resolution of the `Skip` decoder, the
+/// highest only otherwise).
+fn decoder(
+    vbd: &VarBuilder,
+    c: &SongUNetConfig,
+    bo: &BlockOptions,
+    skips: Vec<usize>,
+) -> Result<Vec<DecItem>> {
+    let mut dec = Vec::new();
+    let levels = c.channel_mult.len();
+    let mut cout = skips.last().copied().unwrap_or(c.in_channels);
+    let mut skips = skips.into_iter().rev();
+    for (level, &mult) in c.channel_mult.iter().enumerate().rev() {
+        let res = c.img_resolution >> level;
+        let name = |s: &str| format!("{res}x{res}_{s}");
+        if level == levels - 1 {
+            let in0 = UNetBlock::new(vbd.pp(name("in0")), cout, cout, Resample::None, true, bo)?;
+            let in1 = UNetBlock::new(vbd.pp(name("in1")), cout, cout, Resample::None, false, bo)?;
+            dec.extend([DecItem::Block(Box::new(in0)), DecItem::Block(Box::new(in1))]);
+        } else {
+            let up = UNetBlock::new(vbd.pp(name("up")), cout, cout, Resample::Up, false, bo)?;
+            dec.push(DecItem::Block(Box::new(up)));
+        }
+        for idx in 0..=c.num_blocks {
+            let skip = skips.next().ok_or_else(|| {
+                candle_core::Error::Msg(
+                    "SongUNet: fewer encoder outputs than decoder blocks".into(),
+                )
+            })?;
+            let cin = cout + skip;
+            cout = c.model_channels * mult;
+            let attn = idx == c.num_blocks && c.attn_resolutions.contains(&res);
+            let vb = vbd.pp(name(&format!("block{idx}")));
+            let b = UNetBlock::new(vb, cin, cout, Resample::None, attn, bo)?;
+            dec.push(DecItem::Block(Box::new(b)));
+        }
+        if c.decoder_type == DecoderType::Skip || level == 0 {
+            dec.extend(output_branch(vbd, c, bo, level, cout)?);
+        }
+    }
+    Ok(dec)
+}
+
+/// The output branch of the decoder at `level` (`aux_up` below the lowest resolution of the
+/// `Skip` decoder, `aux_norm`, `aux_conv`) on `cout` channels.
+fn output_branch(
+    vbd: &VarBuilder,
+    c: &SongUNetConfig,
+    bo: &BlockOptions,
+    level: usize,
+    cout: usize,
+) -> Result<Vec<DecItem>> {
+    let res = c.img_resolution >> level;
+    let name = |s: &str| format!("{res}x{res}_{s}");
+    let mut out = Vec::new();
+    if c.decoder_type == DecoderType::Skip && level < c.channel_mult.len() - 1 {
+        let up = ConvOptions {
+            resample: Resample::Up,
+            ..conv_options(c, bo.init)
+        };
+        let oc = c.out_channels;
+        out.push(DecItem::AuxUp(Conv2d::new(
+            vbd.pp(name("aux_up")),
+            oc,
+            oc,
+            0,
+            &up,
+        )?));
+    }
+    let norm = GroupNorm::new(vbd.pp(name("aux_norm")), cout, 1e-6, c.ops)?;
+    out.push(DecItem::AuxNorm(norm));
+    let zero = conv_options(c, bo.init_zero);
+    let conv = Conv2d::new(vbd.pp(name("aux_conv")), cout, c.out_channels, 3, &zero)?;
+    out.push(DecItem::AuxConv(conv));
+    Ok(out)
+}
+
 impl SongUNet {
     /// Creates (or loads, through `vb`) the network; parameter names are NVlabs's
     /// (`map_layer0.weight`, `enc.32x32_conv.weight`, `dec.16x16_block0.norm0.bias`, ...).
@@ -187,28 +353,6 @@ impl SongUNet {
         let emb_channels = c.model_channels * c.channel_mult_emb;
         let noise_channels = c.model_channels * c.channel_mult_noise;
         let init = LayerInit::new(InitMode::XavierUniform, 1.0);
-        let init_zero = LayerInit::new(InitMode::XavierUniform, 1e-5);
-        let init_attn = LayerInit::new(InitMode::XavierUniform, 0.2f64.sqrt());
-        let bo = BlockOptions {
-            emb_channels,
-            num_heads: Some(1),
-            channels_per_head: 64,
-            dropout: c.dropout,
-            skip_scale: 0.5f64.sqrt(),
-            eps: 1e-6,
-            resample_filter: c.resample_filter.clone(),
-            resample_proj: true,
-            adaptive_scale: false,
-            init,
-            init_zero,
-            init_attn,
-            ops: c.ops,
-        };
-        let conv_opts = |init: LayerInit| ConvOptions {
-            resample_filter: c.resample_filter.clone(),
-            ..ConvOptions::new(init, c.ops)
-        };
-
         let map_noise = match c.embedding_type {
             EmbeddingType::Positional => NoiseEmbedding::Positional(noise_channels),
             EmbeddingType::Fourier => {
@@ -220,13 +364,8 @@ impl SongUNet {
             .transpose()?;
         let map_augment = (c.augment_dim > 0)
             .then(|| {
-                Linear::new(
-                    vb.pp("map_augment"),
-                    c.augment_dim,
-                    noise_channels,
-                    false,
-                    init,
-                )
+                let vb = vb.pp("map_augment");
+                Linear::new(vb, c.augment_dim, noise_channels, false, init)
             })
             .transpose()?;
         let map_layer0 = Linear::new(
@@ -237,139 +376,9 @@ impl SongUNet {
             init,
         )?;
         let map_layer1 = Linear::new(vb.pp("map_layer1"), emb_channels, emb_channels, true, init)?;
-
-        let vbe = vb.pp("enc");
-        let mut enc = Vec::new();
-        let mut skips = Vec::new();
-        let (mut cout, mut caux) = (c.in_channels, c.in_channels);
-        for (level, &mult) in c.channel_mult.iter().enumerate() {
-            let res = c.img_resolution >> level;
-            let name = |s: &str| format!("{res}x{res}_{s}");
-            if level == 0 {
-                let cin = cout;
-                cout = c.model_channels;
-                enc.push(EncItem::Conv(Conv2d::new(
-                    vbe.pp(name("conv")),
-                    cin,
-                    cout,
-                    3,
-                    &conv_opts(init),
-                )?));
-                skips.push(cout);
-            } else {
-                let b =
-                    UNetBlock::new(vbe.pp(name("down")), cout, cout, Resample::Down, false, &bo)?;
-                enc.push(EncItem::Block(Box::new(b)));
-                skips.push(cout);
-                if c.encoder_type == EncoderType::Skip {
-                    let down = ConvOptions {
-                        resample: Resample::Down,
-                        ..conv_opts(init)
-                    };
-                    enc.push(EncItem::AuxDown(Conv2d::new(
-                        vbe.pp(name("aux_down")),
-                        caux,
-                        caux,
-                        0,
-                        &down,
-                    )?));
-                    enc.push(EncItem::AuxSkip(Conv2d::new(
-                        vbe.pp(name("aux_skip")),
-                        caux,
-                        cout,
-                        1,
-                        &conv_opts(init),
-                    )?));
-                }
-                if c.encoder_type == EncoderType::Residual {
-                    let down = ConvOptions {
-                        resample: Resample::Down,
-                        fused_resample: true,
-                        ..conv_opts(init)
-                    };
-                    let conv = Conv2d::new(vbe.pp(name("aux_residual")), caux, cout, 3, &down)?;
-                    enc.push(EncItem::AuxResidual(conv));
-                    caux = cout;
-                }
-            }
-            for idx in 0..c.num_blocks {
-                let cin = cout;
-                cout = c.model_channels * mult;
-                let attn = c.attn_resolutions.contains(&res);
-                let b = UNetBlock::new(
-                    vbe.pp(name(&format!("block{idx}"))),
-                    cin,
-                    cout,
-                    Resample::None,
-                    attn,
-                    &bo,
-                )?;
-                enc.push(EncItem::Block(Box::new(b)));
-                skips.push(cout);
-            }
-        }
-
-        let vbd = vb.pp("dec");
-        let mut dec = Vec::new();
-        let levels = c.channel_mult.len();
-        for (level, &mult) in c.channel_mult.iter().enumerate().rev() {
-            let res = c.img_resolution >> level;
-            let name = |s: &str| format!("{res}x{res}_{s}");
-            if level == levels - 1 {
-                let in0 =
-                    UNetBlock::new(vbd.pp(name("in0")), cout, cout, Resample::None, true, &bo)?;
-                let in1 =
-                    UNetBlock::new(vbd.pp(name("in1")), cout, cout, Resample::None, false, &bo)?;
-                dec.extend([DecItem::Block(Box::new(in0)), DecItem::Block(Box::new(in1))]);
-            } else {
-                let up = UNetBlock::new(vbd.pp(name("up")), cout, cout, Resample::Up, false, &bo)?;
-                dec.push(DecItem::Block(Box::new(up)));
-            }
-            for idx in 0..=c.num_blocks {
-                let cin = cout + skips.pop().expect("one skip per encoder output");
-                cout = c.model_channels * mult;
-                let attn = idx == c.num_blocks && c.attn_resolutions.contains(&res);
-                let b = UNetBlock::new(
-                    vbd.pp(name(&format!("block{idx}"))),
-                    cin,
-                    cout,
-                    Resample::None,
-                    attn,
-                    &bo,
-                )?;
-                dec.push(DecItem::Block(Box::new(b)));
-            }
-            if c.decoder_type == DecoderType::Skip || level == 0 {
-                if c.decoder_type == DecoderType::Skip && level < levels - 1 {
-                    let up = ConvOptions {
-                        resample: Resample::Up,
-                        ..conv_opts(init)
-                    };
-                    let oc = c.out_channels;
-                    dec.push(DecItem::AuxUp(Conv2d::new(
-                        vbd.pp(name("aux_up")),
-                        oc,
-                        oc,
-                        0,
-                        &up,
-                    )?));
-                }
-                dec.push(DecItem::AuxNorm(GroupNorm::new(
-                    vbd.pp(name("aux_norm")),
-                    cout,
-                    1e-6,
-                    c.ops,
-                )?));
-                let conv = Conv2d::new(
-                    vbd.pp(name("aux_conv")),
-                    cout,
-                    c.out_channels,
-                    3,
-                    &conv_opts(init_zero),
-                )?;
-                dec.push(DecItem::AuxConv(conv));
-            }
-        }
+        let bo = block_options(c, emb_channels);
+        let (enc, skips) = encoder(&vb.pp("enc"), c, &bo)?;
+        let dec = decoder(&vb.pp("dec"), c, &bo, skips)?;
         Ok(Self {
             config,
             map_noise,

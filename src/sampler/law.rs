@@ -4,13 +4,13 @@
 //! On Gaussian data the exact denoiser is affine (I30) and every sampler step is an affine
 //! combination of states, the denoiser's output and fresh noise, so the output is
 //! x = m + C z with z ~ N(0, I): Gaussian with mean m and covariance C C^T, computed exactly by
-//! running the sampler once on [`GaussianLaw`]. Its Wasserstein-2 distance to the data is the
-//! exact Fréchet distance (the FID of the oracle), for deterministic and stochastic samplers
-//! alike.
+//! running the sampler once on [`GaussianLaw`]. Its Wasserstein-2 distance to the data
+//! ([`crate::metrics::wasserstein2`]) is the exact Fréchet distance (the FID of the oracle),
+//! for deterministic and stochastic samplers alike.
 
 use crate::analytic::Gaussian;
 use crate::denoiser::Denoiser;
-use crate::error::{Error, Result, finite};
+use crate::error::{Error, Result};
 use crate::noise::NoiseStream;
 use crate::state::State;
 use nalgebra::{DMatrix, DVector};
@@ -133,41 +133,4 @@ impl Denoiser<GaussianLaw> for Gaussian {
             coef: a * &x.coef,
         })
     }
-}
-
-/// The symmetric positive semi-definite square root, negative rounding in the eigenvalues
-/// clamped to 0.
-fn sqrt_psd(m: &DMatrix<f64>) -> DMatrix<f64> {
-    let eig = m.clone().symmetric_eigen();
-    let roots = eig.eigenvalues.map(|l| l.max(0.0).sqrt());
-    &eig.eigenvectors * DMatrix::from_diagonal(&roots) * eig.eigenvectors.transpose()
-}
-
-/// The Wasserstein-2 (Fréchet) distance between N(m1, c1) and N(m2, c2):
-/// W2^2 = |m1 - m2|^2 + tr c1 + tr c2 - 2 tr (c2^(1/2) c1 c2^(1/2))^(1/2). Its rounding floor
-/// is about sqrt(eps (tr c1 + tr c2)), 1e-8 for unit covariances.
-pub fn wasserstein2(
-    (m1, c1): (&DVector<f64>, &DMatrix<f64>),
-    (m2, c2): (&DVector<f64>, &DMatrix<f64>),
-) -> Result<f64> {
-    let d = m1.len();
-    for (what, got) in [
-        ("mean", m2.len()),
-        ("covariance rows", c1.nrows()),
-        ("covariance columns", c1.ncols()),
-        ("covariance rows", c2.nrows()),
-        ("covariance columns", c2.ncols()),
-    ] {
-        if got != d {
-            return Err(Error::DimensionMismatch {
-                what,
-                expected: d,
-                got,
-            });
-        }
-    }
-    let root2 = sqrt_psd(c2);
-    let cross = sqrt_psd(&(&root2 * c1 * &root2)).trace();
-    let sq = (m1 - m2).norm_squared() + c1.trace() + c2.trace() - 2.0 * cross;
-    finite("W2 distance", sq.max(0.0).sqrt())
 }

@@ -15,7 +15,7 @@
 //!   [`Recorder`], and one Brownian path per sample ([`BrownianNoise`], I37).
 //! - [`SamplerKind`] and [`AnySampler`]: the choice by name at run time.
 //! - [`GaussianLaw`]: the exact law of any sampler's output on Gaussian data, and its
-//!   [`wasserstein2`] distance to the data.
+//!   [`crate::metrics::wasserstein2`] distance to the data.
 //!
 //! Every sampler starts from x_0 = sigma_0 s_0 n with a standard normal latent n, counts its
 //! denoiser evaluations ([`Sampler::nfe`]), reports each step to an optional callback and can
@@ -60,7 +60,7 @@ pub use dpmpp_msde::{DpmppMultistepSde, SecondOrder};
 pub use dpmpp_sde::DpmppSde;
 pub use grid::SigmaGrid;
 pub use kind::{AnySampler, SamplerKind, SamplerName};
-pub use law::{GaussianLaw, wasserstein2};
+pub use law::GaussianLaw;
 pub use lms::{Lms, MAX_LMS_ORDER};
 pub use noise::{NoiseConvention, NoiseRequest, NoiseSource, Recorder, Replay};
 pub use ode::OdeSampler;

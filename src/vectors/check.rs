@@ -4,6 +4,7 @@ use super::Document;
 use super::coefficients::{CoefficientSet, FIELDS};
 use super::report::{Criterion, Report, Tallies};
 use super::steps::StepsCase;
+use super::trajectories::TrajectoryCase;
 use crate::error::{Error, Result};
 use std::borrow::Cow;
 use std::fmt;
@@ -38,7 +39,7 @@ pub const ULP_STEPS: f64 = 128.0;
 pub const REL_TRAJECTORY: f64 = 1e-10;
 
 /// An error saying that the port's document does not pose the reference's problem at `field`.
-pub(crate) fn mismatch(file: &str, field: String, reason: impl Into<String>) -> Error {
+fn mismatch(file: &str, field: String, reason: impl Into<String>) -> Error {
     Error::InvalidField {
         file: file.to_owned(),
         field,
@@ -48,7 +49,7 @@ pub(crate) fn mismatch(file: &str, field: String, reason: impl Into<String>) -> 
 
 /// A reference answer, or an error naming it when a reference document read from a file
 /// lacks it.
-pub(crate) fn required<T>(answer: Option<T>, field: impl FnOnce() -> String) -> Result<T> {
+fn required<T>(answer: Option<T>, field: impl FnOnce() -> String) -> Result<T> {
     answer.ok_or_else(|| {
         mismatch(
             "reference",
@@ -59,7 +60,7 @@ pub(crate) fn required<T>(answer: Option<T>, field: impl FnOnce() -> String) -> 
 }
 
 /// Checks that the port's list `field` has as many entries as the reference's.
-pub(crate) fn same_len(file: &str, field: &str, port: usize, reference: usize) -> Result<()> {
+fn same_len(file: &str, field: &str, port: usize, reference: usize) -> Result<()> {
     if port == reference {
         Ok(())
     } else {
@@ -69,6 +70,36 @@ pub(crate) fn same_len(file: &str, field: &str, port: usize, reference: usize) -
             format!("has {port} entries, the reference has {reference}"),
         ))
     }
+}
+
+/// Checks that the port's answer `field`, when it gives one, has as many entries as the
+/// reference's (a document built in code is not checked on construction, unlike one read from
+/// JSON).
+fn same_answer_len<T>(file: &str, field: &str, port: Option<&[T]>, reference: &[T]) -> Result<()> {
+    port.map_or(Ok(()), |p| same_len(file, field, p.len(), reference.len()))
+}
+
+/// Checks that the port's trajectory, when given, has the reference's shape: as many states,
+/// each with as many samples, each of the same dimension.
+fn same_shape(
+    file: &str,
+    at: &str,
+    port: Option<&[Vec<Vec<f64>>]>,
+    reference: &[Vec<Vec<f64>>],
+) -> Result<()> {
+    let Some(port) = port else {
+        return Ok(());
+    };
+    let field = format!("{at}.trajectory");
+    same_len(file, &field, port.len(), reference.len())?;
+    for (k, (p, r)) in port.iter().zip(reference).enumerate() {
+        let field = format!("{at}.trajectory[{k}]");
+        same_len(file, &field, p.len(), r.len())?;
+        for (b, (ps, rs)) in p.iter().zip(r).enumerate() {
+            same_len(file, &format!("{field}[{b}]"), ps.len(), rs.len())?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks that an input of the port equals the reference's, bit for bit.
@@ -145,10 +176,12 @@ fn check_steps(
         let label = r.discretization.label();
         let criterion = Criterion::Ulp(ULP_STEPS);
         let sigma = required(r.sigma.as_deref(), || format!("{at}.sigma"))?;
+        same_answer_len(file, &format!("{at}.sigma"), p.sigma.as_deref(), sigma)?;
         tallies
             .get(format!("steps {label} sigma"), criterion)
             .add_all(p.sigma.as_deref(), sigma);
         let t = required(r.t.as_deref(), || format!("{at}.t"))?;
+        same_answer_len(file, &format!("{at}.t"), p.t.as_deref(), t)?;
         tallies
             .get(format!("steps {label} t"), criterion)
             .add_all(p.t.as_deref(), t);
@@ -160,16 +193,60 @@ fn check_steps(
                 &rm.schedule,
             )?;
             let name = format!("steps {label} t->{}", rm.schedule.name());
-            let t = required(rm.t.as_deref(), || format!("{at}.mapped[{j}].t"))?;
+            let field = format!("{at}.mapped[{j}].t");
+            let t = required(rm.t.as_deref(), || field.clone())?;
+            same_answer_len(file, &field, pm.t.as_deref(), t)?;
             tallies.get(name, criterion).add_all(pm.t.as_deref(), t);
         }
     }
     Ok(())
 }
 
+/// Compares the trajectories of a port with the reference's (normwise relative error per
+/// state, [`REL_TRAJECTORY`]).
+fn check_trajectories(
+    file: &str,
+    port: &[TrajectoryCase],
+    reference: &[TrajectoryCase],
+    tallies: &mut Tallies,
+) -> Result<()> {
+    same_len(file, "trajectories", port.len(), reference.len())?;
+    for (i, (p, r)) in port.iter().zip(reference).enumerate() {
+        let inputs = [
+            ("problem", p.problem == r.problem),
+            ("schedule", p.schedule == r.schedule),
+            ("sampler", p.sampler == r.sampler),
+            ("t", p.t == r.t),
+            ("latent", p.latent == r.latent),
+            ("noise", p.noise == r.noise),
+        ];
+        if let Some((field, _)) = inputs.iter().find(|(_, same)| !same) {
+            return Err(mismatch(
+                file,
+                format!("trajectories[{i}].{field}"),
+                "differs from the reference's: answer the exported problem",
+            ));
+        }
+        let at = format!("trajectories[{i}]");
+        let reference = required(r.trajectory.as_deref(), || format!("{at}.trajectory"))?;
+        same_shape(file, &at, p.trajectory.as_deref(), reference)?;
+        let tally = tallies.get(
+            format!("trajectory {}", r.label()),
+            Criterion::Rel(REL_TRAJECTORY),
+        );
+        for (k, state) in reference.iter().enumerate() {
+            for (b, sample) in state.iter().enumerate() {
+                let answer = p.trajectory.as_ref().map(|tr| tr[k][b].as_slice());
+                tally.add_state(answer, sample);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Compares the answers of `port` (read from `file`) with `reference`. An error when the port's
-/// document does not pose the same problems (a different input, a different number of cases);
-/// otherwise the report, which says whether every quantity passed.
+/// document does not pose the same problems (a different input, a different number of cases)
+/// or gives an answer of the wrong length; otherwise the report, which says whether every quantity passed.
 ///
 /// A section the port leaves out (absent or empty) counts as not provided: every quantity in it
 /// fails.
@@ -184,7 +261,7 @@ pub fn check(port: &Document, file: &str, reference: &Document) -> Result<Report
     let trajectories = section(&port.trajectories, &reference.trajectories, |c| {
         c.unanswered()
     });
-    super::trajectories::check(file, &trajectories, &reference.trajectories, &mut tallies)?;
+    check_trajectories(file, &trajectories, &reference.trajectories, &mut tallies)?;
     Ok(tallies.report())
 }
 

@@ -1,10 +1,10 @@
 //! Coefficient vectors: every field `edm coefficients` prints, for each schedule with its own
 //! preconditioning on a grid of t, and for each preconditioning on a grid of sigma.
 
-use super::json::{Node, answer, num, opt_num};
 use super::params::{PrecondSpec, ScheduleSpec};
 use crate::error::Result;
 use crate::family::Family;
+use crate::json::{Node, answer, num, opt_num};
 use crate::precond::{PrecondKind, Preconditioner};
 use crate::schedule::{IddpmTable, ScheduleKind};
 use crate::sde::Coefficients;

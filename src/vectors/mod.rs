@@ -33,7 +33,6 @@
 
 mod check;
 mod coefficients;
-pub(crate) mod json;
 mod params;
 mod report;
 mod runs;
@@ -48,8 +47,8 @@ pub use steps::{MappedTimes, StepsCase};
 pub use trajectories::{ProblemSpec, SamplerSpec, TrajectoryCase};
 
 use crate::error::{Error, Result};
+use crate::json::Node;
 use crate::schedule::Edm;
-use json::Node;
 use serde_json::{Value, json};
 
 /// The `format` field of every document.

@@ -2,9 +2,9 @@
 //! discretisation a quantity belongs to, with every constant spelled out so that a port needs
 //! no defaults of its own.
 
-use super::json::{Node, num};
 use crate::error::Result;
 use crate::family::Family;
+use crate::json::{Node, num};
 use crate::precond::{EdmPrecond, IddpmPrecond, PrecondKind, VePrecond, VpPrecond};
 use crate::schedule::{Edm, Iddpm, IddpmTable, ScheduleKind, Ve, Vp};
 use crate::steps::{Discretization, IddpmSelection};

@@ -2,10 +2,10 @@
 //! the times of NVlabs's ablation combinations (a discretisation's noise levels mapped through
 //! another schedule's sigma^-1).
 
-use super::json::{Node, answer, nums};
 use super::params::{DiscretizationSpec, ScheduleSpec};
 use crate::error::Result;
 use crate::family::Family;
+use crate::json::{Node, answer, nums};
 use crate::schedule::{Edm, IddpmTable, Ve, Vp};
 use crate::steps::IddpmSelection;
 use serde_json::{Value, json};

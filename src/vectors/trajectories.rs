@@ -1,11 +1,9 @@
 //! Sampler trajectories on analytic data (I30, I31), with the noise included so that a port
 //! needs no compatible random number generator.
 
-use super::check::{REL_TRAJECTORY, mismatch, required, same_len};
-use super::json::{Node, answer, nums, rows};
 use super::params::ScheduleSpec;
-use super::report::{Criterion, Tallies};
 use crate::error::Result;
+use crate::json::{Node, answer, nums, rows};
 use serde_json::{Value, json};
 
 /// The data of a trajectory case, whose exact denoiser the port implements.
@@ -282,46 +280,4 @@ impl TrajectoryCase {
             trajectory,
         })
     }
-}
-
-/// Compares the trajectories of a port with the reference's (normwise relative error per
-/// state, [`REL_TRAJECTORY`]).
-pub(crate) fn check(
-    file: &str,
-    port: &[TrajectoryCase],
-    reference: &[TrajectoryCase],
-    tallies: &mut Tallies,
-) -> Result<()> {
-    same_len(file, "trajectories", port.len(), reference.len())?;
-    for (i, (p, r)) in port.iter().zip(reference).enumerate() {
-        let inputs = [
-            ("problem", p.problem == r.problem),
-            ("schedule", p.schedule == r.schedule),
-            ("sampler", p.sampler == r.sampler),
-            ("t", p.t == r.t),
-            ("latent", p.latent == r.latent),
-            ("noise", p.noise == r.noise),
-        ];
-        if let Some((field, _)) = inputs.iter().find(|(_, same)| !same) {
-            return Err(mismatch(
-                file,
-                format!("trajectories[{i}].{field}"),
-                "differs from the reference's: answer the exported problem",
-            ));
-        }
-        let reference = required(r.trajectory.as_ref(), || {
-            format!("trajectories[{i}].trajectory")
-        })?;
-        let tally = tallies.get(
-            format!("trajectory {}", r.label()),
-            Criterion::Rel(REL_TRAJECTORY),
-        );
-        for (k, state) in reference.iter().enumerate() {
-            for (b, sample) in state.iter().enumerate() {
-                let answer = p.trajectory.as_ref().map(|tr| tr[k][b].as_slice());
-                tally.add_state(answer, sample);
-            }
-        }
-    }
-    Ok(())
 }

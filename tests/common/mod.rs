@@ -4,7 +4,7 @@
 
 pub mod samplers;
 
-use elucidated::analytic::{Gaussian, GaussianMixture};
+use elucidated::analytic::{Gaussian, GaussianMixture, random_rotation};
 use elucidated::noise::NoiseStream;
 use nalgebra::{DMatrix, DVector};
 
@@ -20,13 +20,6 @@ pub fn normal_vector(d: usize, stream: &mut NoiseStream) -> DVector<f64> {
     v
 }
 
-/// A random orthogonal d x d matrix: the Q factor of a matrix of standard normals.
-pub fn orthogonal(d: usize, seed: u64) -> DMatrix<f64> {
-    let mut s = NoiseStream::new(seed);
-    let a = DMatrix::from_fn(d, d, |_, _| s.normal());
-    a.qr().q()
-}
-
 /// N(mu, Q diag(lambda) Q^T) with random mean, random Q and the given eigenvalues.
 pub fn gaussian_with_eigenvalues(eigenvalues: &[f64], seed: u64) -> Gaussian {
     let d = eigenvalues.len();
@@ -34,7 +27,7 @@ pub fn gaussian_with_eigenvalues(eigenvalues: &[f64], seed: u64) -> Gaussian {
     let mean = normal_vector(d, &mut s);
     Gaussian::from_eigen(
         mean,
-        orthogonal(d, seed),
+        random_rotation(d, seed),
         DVector::from_column_slice(eigenvalues),
     )
     .expect("valid Gaussian")

@@ -1,11 +1,11 @@
-//! Shared helpers of the sampler tests: the analytic data of the comparisons (built on the
-//! oracle, src/analytic), exact flows, the Kolmogorov–Smirnov test, and sampler tolerances.
+//! Shared helpers of the sampler tests: exact flows, the Kolmogorov–Smirnov bound, and sampler
+//! tolerances. The data of the comparisons are the library's benchmark problems
+//! (`elucidated::analytic::problems`).
 
-use elucidated::analytic::{Gaussian, GaussianMixture};
+use elucidated::analytic::Gaussian;
 use elucidated::noise::NoiseStream;
 use elucidated::state::State;
-use nalgebra::{DMatrix, DVector};
-use statrs::distribution::{ContinuousCDF, Normal};
+use nalgebra::DMatrix;
 
 /// Relative agreement of two sampler runs that differ in rounding at every one of up to a
 /// thousand steps (REL_FLOAT per step, accumulated).
@@ -14,26 +14,6 @@ pub const REL_RUN_ROUNDING: f64 = 1e-11;
 /// A relative difference no accumulation of rounding reaches: two results this far apart come
 /// from different methods.
 pub const NOT_ROUNDING: f64 = 1e-5;
-
-/// A fixed random rotation of R^d: the Q factor of a matrix of standard normals.
-fn rotation(d: usize, seed: u64) -> DMatrix<f64> {
-    let mut s = NoiseStream::new(seed);
-    DMatrix::from_fn(d, d, |_, _| s.normal()).qr().q()
-}
-
-/// N(mu, Q diag(lambda) Q^T) in d dimensions with eigenvalues log-spaced from `lo` to `hi`,
-/// mean entries alternating +-`mu`, and a fixed random rotation Q: a full covariance, not a
-/// diagonal one.
-pub fn log_spaced(d: usize, lo: f64, hi: f64, mu: f64) -> Gaussian {
-    let eigenvalues = DVector::from_fn(d, |k, _| lo * (hi / lo).powf(k as f64 / (d - 1) as f64));
-    let mean = DVector::from_fn(d, |k, _| if k % 2 == 0 { mu } else { -mu });
-    Gaussian::from_eigen(mean, rotation(d, 17), eigenvalues).expect("valid Gaussian")
-}
-
-/// The d = 8 Gaussian of the sampler comparisons: eigenvalues 1e-4 ... 1, mean +-0.1.
-pub fn stiff8() -> Gaussian {
-    log_spaced(8, 1e-4, 1.0, 0.1)
-}
 
 /// The exact PF-ODE solution (I30) from the unscaled x_0 = sigma0 n of every latent column to
 /// noise level `sigma1`, scaled by `scale1`.
@@ -47,46 +27,9 @@ pub fn exact_from_latents(
         * scale1
 }
 
-/// A one-dimensional mixture of three well separated components of unequal weight and width
-/// (I31).
-pub fn mixture3() -> GaussianMixture {
-    let comps = [(-1.0, 0.2), (0.5, 0.1), (2.0, 0.3)]
-        .iter()
-        .map(|&(m, s)| Gaussian::isotropic(DVector::from_element(1, m), s).expect("valid"))
-        .collect();
-    GaussianMixture::new(&[0.3, 0.5, 0.2], comps).expect("valid mixture")
-}
-
-/// The CDF of a one-dimensional mixture's p(x; sigma) = sum_k w_k N(mu_k, v_k + sigma^2) (I31).
-pub fn mixture_cdf(mixture: &GaussianMixture, x: f64, sigma: f64) -> f64 {
-    mixture
-        .weights()
-        .iter()
-        .zip(mixture.components())
-        .map(|(w, c)| {
-            let std = (c.covariance()[(0, 0)] + sigma * sigma).sqrt();
-            w * Normal::new(c.mean()[0], std).expect("valid normal").cdf(x)
-        })
-        .sum()
-}
-
-/// The Kolmogorov–Smirnov distance sup |F_n - F| of `samples` from `cdf`.
-pub fn ks_distance(samples: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len() as f64;
-    sorted
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let f = cdf(x);
-            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
-        })
-        .fold(0.0, f64::max)
-}
-
-/// The Dvoretzky–Kiefer–Wolfowitz–Massart bound: P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2), so
-/// eps = sqrt(ln(2 / alpha) / (2 n)) is exceeded with probability at most alpha, for every n.
+/// The Dvoretzky–Kiefer–Wolfowitz–Massart bound of the Kolmogorov–Smirnov distance:
+/// P(sup |F_n - F| > eps) <= 2 exp(-2 n eps^2), so eps = sqrt(ln(2 / alpha) / (2 n)) is
+/// exceeded with probability at most alpha, for every n.
 pub fn dkw_bound(n: usize, alpha: f64) -> f64 {
     ((2.0 / alpha).ln() / (2.0 * n as f64)).sqrt()
 }

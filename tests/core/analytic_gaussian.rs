@@ -3,9 +3,9 @@
 
 use crate::common::{
     REL_LINALG, assert_close, chi_square_interval, denoiser_by_solve, linear_part, log_normal_pdf,
-    mahalanobis_sum, normal_vector, orthogonal, rel_err, singular_gaussian, spd_gaussian,
+    mahalanobis_sum, normal_vector, rel_err, singular_gaussian, spd_gaussian,
 };
-use elucidated::analytic::Gaussian;
+use elucidated::analytic::{Gaussian, random_rotation};
 use elucidated::denoiser::Denoiser;
 use elucidated::noise::NoiseStream;
 use elucidated::schedule::{Edm, Schedule, Ve, Vp, VpScaled};
@@ -195,7 +195,7 @@ fn i30_denoiser_accurate_across_sigma_range() {
 #[test]
 fn i30_rotated_denoiser_accurate_across_sigma_range() {
     let lambdas = DVector::from_vec(vec![0.0, 1e-6, 1.0, 1e4]);
-    let q = orthogonal(4, 23);
+    let q = random_rotation(4, 23);
     let diag =
         Gaussian::from_eigen(DVector::zeros(4), DMatrix::identity(4, 4), lambdas.clone()).unwrap();
     let rotated = Gaussian::from_eigen(DVector::zeros(4), q.clone(), lambdas).unwrap();

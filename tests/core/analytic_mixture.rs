@@ -311,3 +311,36 @@ fn i31_rejects_bad_input() {
     assert!(m.denoise(&DVector::zeros(2), -1.0).is_err());
     assert!(m.denoise(&DVector::from_element(2, f64::NAN), 1.0).is_err());
 }
+
+/// I31 in one dimension: the CDF of p(x; sigma) is sum_k w_k Phi((x - mu_k) / sqrt(v_k +
+/// sigma^2)), against statrs's normal CDFs, on the benchmark mixture over a grid of x and the
+/// noise levels SIGMAS and 0; it tends to 0 and 1 in the tails, and a mixture in more than one
+/// dimension or a negative sigma is an error.
+#[test]
+fn i31_cdf_1d_is_weighted_sum_of_normal_cdfs() {
+    let m = elucidated::analytic::problems::mixture3().unwrap();
+    for sigma in std::iter::once(0.0).chain(SIGMAS) {
+        for i in 0..=40 {
+            let x = -3.0 + 0.15 * i as f64;
+            let naive: f64 = m
+                .weights()
+                .iter()
+                .zip(m.components())
+                .map(|(w, c)| {
+                    let sd = (c.covariance()[(0, 0)] + sigma * sigma).sqrt();
+                    w * Normal::new(c.mean()[0], sd).unwrap().cdf(x)
+                })
+                .sum();
+            let cdf = m.cdf_1d(x, sigma).unwrap();
+            assert!(
+                (cdf - naive).abs() <= 4.0 * REL_FLOAT,
+                "x {x} sigma {sigma}: {cdf} vs {naive}"
+            );
+        }
+    }
+    assert_eq!(m.cdf_1d(f64::NEG_INFINITY, 0.0).unwrap(), 0.0);
+    assert_eq!(m.cdf_1d(f64::INFINITY, 0.0).unwrap(), 1.0);
+    assert!(m.cdf_1d(0.0, -1.0).is_err());
+    assert!(m.cdf_1d(f64::NAN, 0.0).is_err());
+    assert!(mixture(7).cdf_1d(0.0, 0.0).is_err());
+}

@@ -1,27 +1,25 @@
-//! The Fréchet distance and sample statistics of `edm evaluate`.
+//! Sample statistics, the Fréchet and Wasserstein-2 distances between Gaussians, and the
+//! Kolmogorov–Smirnov distance.
 
 use elucidated::Error;
-use elucidated::metrics::{frechet_distance, mean_and_covariance};
+use elucidated::analytic::problems::log_spaced_gaussian;
+use elucidated::analytic::random_rotation;
+use elucidated::metrics::{frechet_distance, ks_distance, mean_and_covariance, wasserstein2};
+use elucidated::tolerance::REL_FLOAT;
 use nalgebra::{DMatrix, DVector};
 
 /// Eigendecompositions of d <= 8 well-conditioned matrices: a few hundred roundings on values
 /// of order 1.
 const ABS_EIGEN: f64 = 1e-10;
 
-fn rotation(d: usize, seed: u64) -> DMatrix<f64> {
-    let mut s = elucidated::noise::NoiseStream::new(seed);
-    let a = DMatrix::from_fn(d, d, |_, _| s.normal());
-    a.qr().q()
-}
-
 #[test]
 fn identical_gaussians_are_at_distance_zero() {
-    let q = rotation(6, 1);
+    let q = random_rotation(6, 1);
     let c = &q
         * DMatrix::from_diagonal(&DVector::from_vec(vec![1e-3, 0.1, 0.5, 1.0, 2.0, 4.0]))
         * q.transpose();
     let mu = DVector::from_vec(vec![0.5, -1.0, 2.0, 0.0, 1.0, 3.0]);
-    let fd = frechet_distance(&mu, &c, &mu, &c).unwrap();
+    let fd = frechet_distance((&mu, &c), (&mu, &c)).unwrap();
     assert!(fd.abs() <= ABS_EIGEN, "{fd}");
 }
 
@@ -34,14 +32,15 @@ fn diagonal_gaussians_match_the_closed_form() {
         .sum();
     let d = |v: [f64; 4]| DMatrix::from_diagonal(&DVector::from_vec(v.to_vec()));
     let v = |v: [f64; 4]| DVector::from_vec(v.to_vec());
-    let fd = frechet_distance(&v(m1), &d(a), &v(m2), &d(b)).unwrap();
+    let fd = frechet_distance((&v(m1), &d(a)), (&v(m2), &d(b))).unwrap();
     assert!((fd - exact).abs() <= ABS_EIGEN, "{fd} vs {exact}");
     // Symmetric in its arguments, and invariant under a rotation of both.
-    let back = frechet_distance(&v(m2), &d(b), &v(m1), &d(a)).unwrap();
+    let back = frechet_distance((&v(m2), &d(b)), (&v(m1), &d(a))).unwrap();
     assert!((back - exact).abs() <= ABS_EIGEN);
-    let q = rotation(4, 7);
+    let q = random_rotation(4, 7);
     let rot = |c: DMatrix<f64>| &q * c * q.transpose();
-    let turned = frechet_distance(&(&q * v(m1)), &rot(d(a)), &(&q * v(m2)), &rot(d(b))).unwrap();
+    let turned =
+        frechet_distance((&(&q * v(m1)), &rot(d(a))), (&(&q * v(m2)), &rot(d(b)))).unwrap();
     assert!((turned - exact).abs() <= ABS_EIGEN, "{turned} vs {exact}");
 }
 
@@ -68,13 +67,79 @@ fn bad_inputs_are_typed_errors() {
     let (m2, c2) = (DVector::zeros(2), DMatrix::identity(2, 2));
     let (m3, c3) = (DVector::zeros(3), DMatrix::identity(3, 3));
     assert!(matches!(
-        frechet_distance(&m2, &c2, &m3, &c3),
+        frechet_distance((&m2, &c2), (&m3, &c3)),
         Err(Error::DimensionMismatch { .. })
     ));
     let mut bad = c2.clone();
     bad[(0, 1)] = f64::INFINITY;
     assert!(matches!(
-        frechet_distance(&m2, &c2, &m2, &bad),
+        frechet_distance((&m2, &c2), (&m2, &bad)),
+        Err(Error::NotFinite { .. })
+    ));
+}
+
+/// W2 against closed forms: in one dimension sqrt((m1 - m2)^2 + (s1 - s2)^2); for commuting
+/// (here diagonal) covariances the same per eigen-direction; zero between equal laws up to the
+/// formula's rounding floor, the square root of a rounding error REL_FLOAT of the traces that
+/// cancel in it.
+#[test]
+fn wasserstein2_closed_forms() {
+    let one = |v: f64| DVector::from_element(1, v);
+    let var = |v: f64| DMatrix::from_element(1, 1, v);
+    let w = wasserstein2((&one(1.0), &var(4.0)), (&one(-0.5), &var(0.25))).unwrap();
+    let expected = (1.5f64.powi(2) + 1.5f64.powi(2)).sqrt();
+    assert!((w - expected).abs() <= REL_FLOAT * expected);
+    let (m1, m2) = (
+        DVector::from_vec(vec![0.0, 1.0]),
+        DVector::from_vec(vec![0.5, 1.0]),
+    );
+    let c1 = DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 9.0]));
+    let c2 = DMatrix::from_diagonal(&DVector::from_vec(vec![4.0, 1.0]));
+    let w = wasserstein2((&m1, &c1), (&m2, &c2)).unwrap();
+    let expected = (0.25f64 + 1.0 + 4.0).sqrt();
+    assert!((w - expected).abs() <= REL_FLOAT * expected);
+    let data = log_spaced_gaussian(3, 0.1, 2.0, 0.4).unwrap();
+    let same = wasserstein2(
+        (data.mean(), data.covariance()),
+        (data.mean(), data.covariance()),
+    )
+    .unwrap();
+    let trace = 2.0 * data.covariance().trace();
+    assert!(same <= (REL_FLOAT * trace).sqrt());
+    assert!(wasserstein2((&m1, &c1), (&one(0.0), &var(1.0))).is_err());
+}
+
+/// The Fréchet distance is the square of the Wasserstein-2 distance (one formula, two return
+/// conventions), on a pair of full covariances.
+#[test]
+fn frechet_distance_is_wasserstein2_squared() {
+    let a = log_spaced_gaussian(5, 1e-3, 2.0, 0.4).unwrap();
+    let b = log_spaced_gaussian(5, 0.1, 1.0, -0.2).unwrap();
+    let (x, y) = ((a.mean(), a.covariance()), (b.mean(), b.covariance()));
+    let (fd, w) = (frechet_distance(x, y).unwrap(), wasserstein2(x, y).unwrap());
+    assert!((w * w - fd).abs() <= 2.0 * REL_FLOAT * fd, "{w}^2 vs {fd}");
+}
+
+/// sup |F_n - F| at the jumps of F_n: one sample at the median of U(0, 1) is 1/2 from F on
+/// both sides; n samples at (i + 1/2)/n are 1/(2n) from F; bad input is an error.
+#[test]
+fn ks_distance_closed_forms() {
+    let uniform = |x: f64| Ok(x.clamp(0.0, 1.0));
+    assert_eq!(ks_distance(&[0.5], uniform).unwrap(), 0.5);
+    let n = 8;
+    let mid: Vec<f64> = (0..n).rev().map(|i| (i as f64 + 0.5) / n as f64).collect();
+    let d = ks_distance(&mid, uniform).unwrap();
+    assert!((d - 0.5 / n as f64).abs() <= REL_FLOAT, "{d}");
+    assert!(matches!(
+        ks_distance(&[], uniform),
+        Err(Error::CountTooSmall { .. })
+    ));
+    assert!(matches!(
+        ks_distance(&[0.1, f64::NAN], uniform),
+        Err(Error::NotFinite { .. })
+    ));
+    assert!(matches!(
+        ks_distance(&[0.1], |_| Ok(f64::NAN)),
         Err(Error::NotFinite { .. })
     ));
 }

@@ -294,6 +294,35 @@ fn changed_inputs_are_an_error() {
     ));
 }
 
+/// A port built in code (not parsed, so not checked on construction) whose answers have the
+/// wrong length is an error naming the answer, for every kind of list: time steps, mapped
+/// times, trajectory states, samples of a state and coordinates of a sample.
+#[test]
+fn answers_of_the_wrong_length_are_an_error() {
+    let expect = |port: &Document, field: &str| match check(port, "port.json", reference()) {
+        Err(Error::InvalidField { field: f, .. }) => assert_eq!(f, field),
+        other => panic!("expected a field error at {field}, got {other:?}"),
+    };
+    let mut port = reference().clone();
+    port.steps[1].sigma.as_mut().unwrap().pop();
+    expect(&port, "steps[1].sigma");
+    let mut port = reference().clone();
+    port.steps[0].t.as_mut().unwrap().push(0.0);
+    expect(&port, "steps[0].t");
+    let mut port = reference().clone();
+    port.steps[0].mapped[0].t.as_mut().unwrap().clear();
+    expect(&port, "steps[0].mapped[0].t");
+    let mut port = reference().clone();
+    port.trajectories[2].trajectory.as_mut().unwrap().pop();
+    expect(&port, "trajectories[2].trajectory");
+    let mut port = reference().clone();
+    port.trajectories[0].trajectory.as_mut().unwrap()[3].pop();
+    expect(&port, "trajectories[0].trajectory[3]");
+    let mut port = reference().clone();
+    port.trajectories[1].trajectory.as_mut().unwrap()[1][0].pop();
+    expect(&port, "trajectories[1].trajectory[1][0]");
+}
+
 /// A reference read from a file must answer every quantity; a missing answer is an error that
 /// names it, not a silent pass.
 #[test]

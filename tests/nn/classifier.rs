@@ -4,10 +4,10 @@
 use crate::common::TempDir;
 use candle_core::Device;
 use elucidated::Error;
-use elucidated::classifier::{
+use elucidated::digits::classifier::{
     Classifier, ClassifierConfig, digits_tensor, feature_statistics, train_classifier,
 };
-use elucidated::data::mnist::Mnist;
+use elucidated::digits::mnist::Mnist;
 use elucidated::metrics::frechet_distance;
 use elucidated::noise::NoiseStream;
 
@@ -35,14 +35,14 @@ fn committed_classifier_reaches_its_held_out_accuracy() {
     let reference = feature_statistics(&c, &digits_tensor(&data, &held_out).unwrap()).unwrap();
     let some_train: Vec<usize> = train.iter().copied().step_by(9).collect();
     let (m, s) = feature_statistics(&c, &digits_tensor(&data, &some_train).unwrap()).unwrap();
-    let near = frechet_distance(&m, &s, &reference.0, &reference.1).unwrap();
+    let near = frechet_distance((&m, &s), (&reference.0, &reference.1)).unwrap();
     let mut stream = NoiseStream::new(20);
     let values: Vec<f32> = (0..1000 * 32 * 32)
         .map(|_| stream.normal() as f32)
         .collect();
     let noise = candle_core::Tensor::from_vec(values, (1000, 1, 32, 32), &Device::Cpu).unwrap();
     let (m, s) = feature_statistics(&c, &noise).unwrap();
-    let far = frechet_distance(&m, &s, &reference.0, &reference.1).unwrap();
+    let far = frechet_distance((&m, &s), (&reference.0, &reference.1)).unwrap();
     eprintln!("FD train/held-out {near}, noise/held-out {far}");
     assert!(far > 10.0 * near, "{near} vs {far}");
 }

@@ -8,7 +8,7 @@
 #![cfg(feature = "cuda")]
 
 use candle_core::{Device, Result, Tensor};
-use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::nn::init::{Vars, seeded_var_builder, stream_seed};
 use elucidated::nn::model::Model;
 use elucidated::nn::sample::{Request, edm_sampler, sample_images};

@@ -1,9 +1,9 @@
-//! Tests of the embedded MNIST digits (`data/mnist`, loader `elucidated::data::mnist`).
+//! Tests of the embedded MNIST digits (`data/mnist`, loader `elucidated::digits::mnist`).
 //!
 //! Run with `cargo test --test nn data_mnist`.
 
 use elucidated::Error;
-use elucidated::data::mnist::{
+use elucidated::digits::mnist::{
     CLASSES, DIGITS_PNG, HELD_OUT_PER_CLASS, LABELS_BIN, Mnist, PADDED_SIDE, PADDING, PIXELS,
     SHEET_COLUMNS, SIDE,
 };

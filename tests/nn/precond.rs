@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 use elucidated::Error;
-use elucidated::data::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::denoiser::{Denoiser, Guided};
+use elucidated::digits::mnist::{CLASSES, PADDED_SIDE};
 use elucidated::family::Family;
 use elucidated::nn::init::seeded_var_builder;
 use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};

@@ -5,11 +5,11 @@
 use crate::common::TempDir;
 use candle_core::{Device, Tensor};
 use elucidated::Error;
-use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::train::{TrainConfig, Trainer};
 use elucidated::family::Family;
 use elucidated::nn::SongUNetConfig;
 use elucidated::nn::model::{Model, ModelPrecond, ModelSpec};
-use elucidated::nn::train::{TrainConfig, Trainer};
 
 fn tiny(precond: Family) -> TrainConfig {
     let network = SongUNetConfig {

@@ -1,8 +1,9 @@
 //! I08, NFE accounting, callbacks and trajectories, the ancestral split, and the typed errors
 //! of sampler construction.
 
-use crate::common::samplers::{latents, log_spaced, stiff8};
+use crate::common::samplers::latents;
 use elucidated::Error;
+use elucidated::analytic::problems::{log_spaced_gaussian, stiff_gaussian8};
 use elucidated::ddpm::BetaSchedule;
 use elucidated::denoiser::{Denoiser, FromFn};
 use elucidated::family::Family;
@@ -73,7 +74,7 @@ impl<S: elucidated::state::State, D: Denoiser<S>> Denoiser<S> for Counting<'_, D
 fn counted_nfe<P: Sampler>(sampler: &P) -> (usize, usize) {
     let calls = Cell::new(0);
     let data = Counting {
-        inner: stiff8(),
+        inner: stiff_gaussian8().unwrap(),
         calls: &calls,
     };
     let (latent, mut streams) = latents(8, &[1, 2]);
@@ -131,7 +132,7 @@ fn callback_and_trajectory() {
     let n = 9;
     let times = Discretization::paper(Family::Vp).native_times(n).unwrap();
     let heun = OdeSampler::new(&vp, &times, Solver::HEUN).unwrap();
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let (latent, mut streams) = latents(8, &[3]);
     let mut seen: Vec<(usize, f64, f64, usize)> = Vec::new();
     let mut observer = |e: &StepEvent<'_, DMatrix<f64>>| {
@@ -230,7 +231,11 @@ fn construction_errors_are_typed() {
     let (latent, _) = latents(4, &[1, 2]);
     let mut one = [NoiseStream::new(1)];
     assert!(matches!(
-        sampler.sample(&log_spaced(4, 0.1, 1.0, 0.0), &latent, &mut one),
+        sampler.sample(
+            &log_spaced_gaussian(4, 0.1, 1.0, 0.0).unwrap(),
+            &latent,
+            &mut one
+        ),
         Err(Error::DimensionMismatch { .. })
     ));
 }

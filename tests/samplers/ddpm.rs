@@ -1,7 +1,8 @@
 //! I27: eps <-> D <-> score conversions, the DDPM mean, DDIM at eta = 0 as Euler in x/s, and
 //! DDIM at eta = 1 with DDPM's variance.
 
-use crate::common::samplers::{NOT_ROUNDING, REL_RUN_ROUNDING, latents, log_spaced, stiff8};
+use crate::common::samplers::{NOT_ROUNDING, REL_RUN_ROUNDING, latents};
+use elucidated::analytic::problems::{log_spaced_gaussian, stiff_gaussian8};
 use elucidated::conversions::{
     ddpm_mean, denoised_from_eps, denoised_from_score, eps_from_denoised, eps_from_score,
     score_from_denoised, score_from_eps,
@@ -82,7 +83,7 @@ proptest! {
 /// it is -eps / sqrt(1 - abar_t).
 #[test]
 fn i27_score_of_exact_denoiser_is_gaussian_score() {
-    let data = log_spaced(5, 1e-3, 2.0, 0.4);
+    let data = log_spaced_gaussian(5, 1e-3, 2.0, 0.4).unwrap();
     let vp = Vp::paper();
     let x = DVector::from_vec(vec![0.3, -1.2, 2.0, 0.05, -0.7]);
     for t in [0.01, 0.2, 0.5, 0.9] {
@@ -104,7 +105,7 @@ fn i27_score_of_exact_denoiser_is_gaussian_score() {
 fn i27_ddpm_step_is_mean_plus_noise() {
     let betas = BetaSchedule::linear(1e-4, 0.02, 1000).unwrap();
     let ddpm = Ddpm::new(&betas, DdpmVariance::Beta);
-    let data = log_spaced(4, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(4, 1e-2, 1.0, 0.3).unwrap();
     let (latent, mut streams) = latents(4, &[9]);
     let mut replay = streams.clone();
     let mut first: Option<DMatrix<f64>> = None;
@@ -141,7 +142,7 @@ fn i27_ddim_eta0_is_euler_in_x_over_s() {
     let n = 20;
     let times = Discretization::paper(Family::Vp).native_times(n).unwrap();
     let grid = SigmaGrid::from_schedule(&vp, &times).unwrap();
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let (latent, streams) = latents(8, &[1, 2, 3]);
     let ddim = Ddim::new(&grid, 0.0)
         .unwrap()
@@ -184,7 +185,7 @@ fn i27_ddim_eta0_is_euler_bitwise_at_unit_scale() {
     let times = Discretization::paper(Family::Edm)
         .times_for(18, &Edm)
         .unwrap();
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let (latent, streams) = latents(8, &[7, 8]);
     let ddim = Ddim::new(&SigmaGrid::from_schedule(&Edm, &times).unwrap(), 0.0)
         .unwrap()
@@ -219,7 +220,7 @@ fn i27_ddim_eta1_has_ddpm_variance() {
             assert!((a - b).abs() <= REL_FLOAT * b, "t {t}: {a} {b}");
         }
         assert_eq!(ddim.noise_std(t_max - 1), Some(0.0));
-        let data = stiff8();
+        let data = stiff_gaussian8().unwrap();
         let (latent, streams) = latents(8, &[21, 22]);
         let a = ddim.sample(&data, &latent, &mut streams.clone()).unwrap();
         let b = ddpm.sample(&data, &latent, &mut streams.clone()).unwrap();

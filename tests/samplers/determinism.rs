@@ -1,7 +1,8 @@
 //! Determinism: every sampler gives bitwise the same samples for any batch split and thread
 //! count; Algorithm 2 with no churn is Algorithm 1 bit for bit and draws no noise (I25).
 
-use crate::common::samplers::{latents, log_spaced};
+use crate::common::samplers::latents;
+use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::ddpm::BetaSchedule;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
@@ -25,7 +26,7 @@ fn bits(m: &DMatrix<f64>) -> Vec<u64> {
 
 /// The batch equals each sample drawn alone, any split into sub-batches, and every thread count.
 fn assert_batch_independent<P: Sampler + Sync>(name: &str, sampler: &P) {
-    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced_gaussian(DIM, 1e-3, 1.0, 0.2).unwrap();
     let batch = generate(sampler, &data, &DMatrix::zeros(DIM, SEEDS.len()), &SEEDS).unwrap();
     for (k, &seed) in SEEDS.iter().enumerate() {
         let alone: DVector<f64> = generate(sampler, &data, &DVector::zeros(DIM), &[seed]).unwrap();
@@ -108,7 +109,7 @@ fn no_churn() -> [Churn; 4] {
 /// for every schedule (with its own steps and with EDM's), every solver and every such churn.
 #[test]
 fn i25_zero_churn_is_algorithm_1_bitwise() {
-    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced_gaussian(DIM, 1e-3, 1.0, 0.2).unwrap();
     let seeds = [4, 8];
     for name in Family::ALL {
         let schedule = ScheduleKind::paper(name);
@@ -153,7 +154,7 @@ fn assert_untouched(after: &mut [NoiseStream], before: &[NoiseStream]) {
 /// The contrast: with churn inside the window, noise is drawn and the result differs.
 #[test]
 fn churn_inside_the_window_draws_noise() {
-    let data = log_spaced(DIM, 1e-3, 1.0, 0.2);
+    let data = log_spaced_gaussian(DIM, 1e-3, 1.0, 0.2).unwrap();
     let times = Discretization::paper(Family::Edm)
         .times_for(10, &Edm)
         .unwrap();

@@ -2,12 +2,14 @@
 //! second order where deterministic, an ancestral split that keeps the marginal exact, and output
 //! laws (exact, via `GaussianLaw`) that converge to the data as N grows.
 
-use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error};
+use elucidated::analytic::problems::stiff_gaussian8;
 use elucidated::family::Family;
+use elucidated::metrics::wasserstein2;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
     AncestralSplit, Ddim, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde,
-    GaussianLaw, Lms, Options, Sampler, SecondOrder, SigmaGrid, wasserstein2,
+    GaussianLaw, Lms, Options, Sampler, SecondOrder, SigmaGrid,
 };
 use elucidated::schedule::Edm;
 use elucidated::state::State;
@@ -35,7 +37,7 @@ fn grid(n: usize) -> SigmaGrid {
 /// RMS error of x_{N-1} (the last level above 0) against the exact flow from the same x_0,
 /// over the standard normal latents exactly (the samplers are affine in the latent).
 fn error_at_last_level<P: Sampler>(sampler: &P, n: usize) -> f64 {
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let latent = basis_latents(data.dim());
     let mut streams = NoiseStream::for_seeds(&vec![0; latent.ncols()]);
     let run = sampler
@@ -82,7 +84,7 @@ fn i35_dpm2_and_dpmpp_2s_are_second_order() {
 /// the flow alone, which the noise does not touch).
 #[test]
 fn i36_ancestral_split_keeps_the_marginal_exact() {
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let far = 1e8;
     for (sigma, to) in [(80.0, 40.0), (1.0, 0.9), (0.5, 0.002)] {
         for eta in [0.0, 0.3, 1.0, 2.5] {
@@ -120,7 +122,7 @@ fn i36_ancestral_split_keeps_the_marginal_exact() {
 /// 0.162 then 0.168: eight steps from sigma = 80 are outside the asymptotic regime.)
 #[test]
 fn i36_stochastic_samplers_converge_in_law() {
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let truth = (data.mean(), data.covariance());
     for name in [
         "euler ancestral",
@@ -160,7 +162,11 @@ fn i36_stochastic_samplers_converge_in_law() {
 
 fn run_law<P: Sampler>(sampler: &P, latent: &GaussianLaw) -> GaussianLaw {
     sampler
-        .sample(&stiff8(), latent, &mut [NoiseStream::new(0)])
+        .sample(
+            &stiff_gaussian8().unwrap(),
+            latent,
+            &mut [NoiseStream::new(0)],
+        )
         .unwrap()
 }
 
@@ -215,7 +221,7 @@ fn i35_lms_coefficients_are_adams_bashforth_and_orders_as_measured() {
 /// the weight the exact integral of the quadratic interpolant needs; 3 with the exact weight.
 #[test]
 fn i35_multistep_sde_solvers_at_eta_0_are_dpm_solver_pp() {
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let latent = basis_latents(data.dim());
     let mut streams = NoiseStream::for_seeds(&vec![0; latent.ncols()]);
     let g = grid(40);

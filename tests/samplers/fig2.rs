@@ -20,7 +20,8 @@
 //! against 1.4e-3), which is asserted. Also not asserted: at low NFE Euler can beat Heun, and
 //! DPM-Solver++(2M) can beat both.
 
-use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error};
+use elucidated::analytic::problems::stiff_gaussian8;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Sampler, SigmaGrid, Solver};
@@ -37,7 +38,7 @@ enum Method {
 /// RMS error at sigma = 0 against the exact flow, over the standard normal latents (exactly).
 fn error<S: Schedule>(schedule: &S, disc: &Discretization, n: usize, method: Method) -> f64 {
     let times = disc.times_for(n, schedule).unwrap();
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let latent = basis_latents(data.dim());
     let mut streams = NoiseStream::for_seeds(&vec![0; latent.ncols()]);
     let out = match method {

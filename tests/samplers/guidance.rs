@@ -1,8 +1,9 @@
 //! I29: classifier-free guidance D_w = D_uncond + w (D_cond - D_uncond), equivalently on eps or
 //! on the score.
 
-use crate::common::samplers::{latents, log_spaced};
+use crate::common::samplers::latents;
 use elucidated::analytic::Gaussian;
+use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::conversions::{eps_from_denoised, score_from_denoised};
 use elucidated::denoiser::{Denoiser, Guided};
 use elucidated::family::Family;
@@ -15,7 +16,10 @@ use proptest::prelude::*;
 
 /// The unconditional and the conditional data: two Gaussians of different mean and spectrum.
 fn pair() -> (Gaussian, Gaussian) {
-    (log_spaced(4, 1e-2, 2.0, 0.0), log_spaced(4, 0.5, 0.05, 1.5))
+    (
+        log_spaced_gaussian(4, 1e-2, 2.0, 0.0).unwrap(),
+        log_spaced_gaussian(4, 0.5, 0.05, 1.5).unwrap(),
+    )
 }
 
 fn vec4() -> impl Strategy<Value = DVector<f64>> {

@@ -1,19 +1,20 @@
 //! The exact output law of a sampler on Gaussian data (`GaussianLaw`), checked against the
 //! sampler's own runs: exactly for deterministic samplers (the law is affine in the latent),
-//! statistically for stochastic ones; and the Wasserstein-2 distance against closed forms.
+//! statistically for stochastic ones.
 
 use crate::common::samplers::{
-    REL_RUN_ROUNDING, basis_latents, exact_from_latents, expected_rms_error, log_spaced,
+    REL_RUN_ROUNDING, basis_latents, exact_from_latents, expected_rms_error,
 };
+use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
-use elucidated::sampler::{GaussianLaw, Sampler, SamplerKind, generate_columns, wasserstein2};
+use elucidated::sampler::{GaussianLaw, Sampler, SamplerKind, generate_columns};
 use elucidated::schedule::Schedule;
 use elucidated::schedule::Vp;
 use elucidated::state::State;
 use elucidated::steps::Discretization;
-use elucidated::tolerance::{REL_FLOAT, mean_bound, variance_ratio_interval};
-use nalgebra::{DMatrix, DVector};
+use elucidated::tolerance::{mean_bound, variance_ratio_interval};
+use nalgebra::DMatrix;
 
 /// The samplers and the grid of the checks: VP (s != 1) along EDM's levels, 12 steps.
 fn build(kind: &str) -> elucidated::sampler::AnySampler {
@@ -31,7 +32,7 @@ fn build(kind: &str) -> elucidated::sampler::AnySampler {
 /// coefficient column j the sample from e_j minus that.
 #[test]
 fn law_of_deterministic_sampler_is_its_affine_map() {
-    let data = log_spaced(4, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(4, 1e-2, 1.0, 0.3).unwrap();
     for kind in ["euler", "heun", "dpmpp2m", "ddim"] {
         let sampler = build(kind);
         let latent = basis_latents(4);
@@ -59,7 +60,7 @@ fn law_of_deterministic_sampler_is_its_affine_map() {
 /// from the runs on the latents 0, e_1, ..., e_d against the oracle's flow.
 #[test]
 fn law_path_error_matches_basis_runs() {
-    let data = log_spaced(4, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(4, 1e-2, 1.0, 0.3).unwrap();
     let vp = Vp::paper();
     let times = Discretization::paper(Family::Edm)
         .times_for(12, &vp)
@@ -99,7 +100,7 @@ fn law_path_error_matches_basis_runs() {
 /// coordinate, within normal-mean and chi-square bounds at FALSE_ALARM each.
 #[test]
 fn law_of_stochastic_sampler_matches_its_runs() {
-    let data = log_spaced(2, 0.05, 1.0, 0.3);
+    let data = log_spaced_gaussian(2, 0.05, 1.0, 0.3).unwrap();
     let n = 20_000;
     let seeds: Vec<u64> = (0..n as u64).collect();
     let (lo, hi) = variance_ratio_interval(n);
@@ -127,35 +128,4 @@ fn law_of_stochastic_sampler_matches_its_runs() {
             );
         }
     }
-}
-
-/// W2 against closed forms: in one dimension sqrt((m1 - m2)^2 + (s1 - s2)^2); for commuting
-/// (here diagonal) covariances the same per eigen-direction; zero between equal laws up to the
-/// formula's rounding floor, the square root of a rounding error REL_FLOAT of the traces that
-/// cancel in it.
-#[test]
-fn wasserstein2_closed_forms() {
-    let one = |v: f64| DVector::from_element(1, v);
-    let var = |v: f64| DMatrix::from_element(1, 1, v);
-    let w = wasserstein2((&one(1.0), &var(4.0)), (&one(-0.5), &var(0.25))).unwrap();
-    let expected = (1.5f64.powi(2) + 1.5f64.powi(2)).sqrt();
-    assert!((w - expected).abs() <= REL_FLOAT * expected);
-    let (m1, m2) = (
-        DVector::from_vec(vec![0.0, 1.0]),
-        DVector::from_vec(vec![0.5, 1.0]),
-    );
-    let c1 = DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 9.0]));
-    let c2 = DMatrix::from_diagonal(&DVector::from_vec(vec![4.0, 1.0]));
-    let w = wasserstein2((&m1, &c1), (&m2, &c2)).unwrap();
-    let expected = (0.25f64 + 1.0 + 4.0).sqrt();
-    assert!((w - expected).abs() <= REL_FLOAT * expected);
-    let data = log_spaced(3, 0.1, 2.0, 0.4);
-    let same = wasserstein2(
-        (data.mean(), data.covariance()),
-        (data.mean(), data.covariance()),
-    )
-    .unwrap();
-    let trace = 2.0 * data.covariance().trace();
-    assert!(same <= (REL_FLOAT * trace).sqrt());
-    assert!(wasserstein2((&m1, &c1), (&one(0.0), &var(1.0))).is_err());
 }

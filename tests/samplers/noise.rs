@@ -2,8 +2,9 @@
 //! for bit; the conventions make the draws they promise (where used, or one per step); a missing
 //! replayed draw is a typed error.
 
-use crate::common::samplers::{latents, log_spaced};
+use crate::common::samplers::latents;
 use elucidated::Error;
+use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
@@ -36,7 +37,7 @@ fn recorded<P: Sampler>(
     sampler: &P,
     convention: NoiseConvention,
 ) -> (DMatrix<f64>, DMatrix<f64>, Replay<DMatrix<f64>>, usize) {
-    let data = log_spaced(DIM, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(DIM, 1e-2, 1.0, 0.3).unwrap();
     let (latent, streams) = latents(DIM, &SEEDS);
     let mut recorder = Recorder::new(streams);
     let options = Options::new().noise_convention(convention);
@@ -52,7 +53,7 @@ fn recorded<P: Sampler>(
 /// The samplers that draw: Algorithm 2, DDIM at eta = 1 on VP's sigma grid, reverse-SDE
 /// Euler–Maruyama on VP.
 fn replay_reproduces<P: Sampler>(name: &str, sampler: &P) {
-    let data = log_spaced(DIM, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(DIM, 1e-2, 1.0, 0.3).unwrap();
     let (latent, x, mut replay, count) = recorded(sampler, NoiseConvention::WhereUsed);
     assert!(count > 0, "{name} made no draw");
     let again = sampler.sample(&data, &latent, &mut replay).unwrap();
@@ -86,14 +87,14 @@ fn conventions_make_the_draws_they_promise_and_agree_on_replay() {
     assert_eq!(used, churned);
     let (latent, x_every, mut replay, every) = recorded(&sampler, NoiseConvention::EveryStep);
     assert_eq!(every, STEPS);
-    let data = log_spaced(DIM, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(DIM, 1e-2, 1.0, 0.3).unwrap();
     let again = sampler.sample(&data, &latent, &mut replay).unwrap();
     assert_eq!(bits(&again), bits(&x_every));
 }
 
 #[test]
 fn a_missing_replayed_draw_is_a_typed_error() {
-    let data = log_spaced(DIM, 1e-2, 1.0, 0.3);
+    let data = log_spaced_gaussian(DIM, 1e-2, 1.0, 0.3).unwrap();
     let (latent, _) = latents(DIM, &SEEDS);
     let sampler = stochastic();
     let first = (0..STEPS).find(|&i| sampler.churn(i).is_some()).unwrap();

@@ -6,7 +6,8 @@
 //! whose own error against the exact flow depends on sigma_{N-1} = sigma_min, not on h, so
 //! including it would hide the order. Run with `--nocapture` to see the table.
 
-use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error, stiff8};
+use crate::common::samplers::{basis_latents, exact_from_latents, expected_rms_error};
+use elucidated::analytic::problems::stiff_gaussian8;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Options, Sampler, SigmaGrid, Solver};
@@ -39,7 +40,7 @@ fn error_at_last_level(name: &str, method: Method, n: usize) -> f64 {
     let family: Family = name.parse().unwrap();
     let schedule = ScheduleKind::paper(family);
     let times = Discretization::paper(family).native_times(n).unwrap();
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let latent = basis_latents(data.dim());
     let mut streams = NoiseStream::for_seeds(&vec![0; latent.ncols()]);
     let record = Options::new().record();

@@ -1,8 +1,8 @@
 //! I26: the reverse SDE (Eq. 6) moves the marginal covariance of Gaussian data as the PF-ODE
 //! does, for any beta(t), and with beta = sigma'/sigma it is Song et al.'s reverse SDE.
 
-use crate::common::samplers::log_spaced;
 use elucidated::analytic::Gaussian;
+use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::family::Family;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{EmStep, ReverseSde, Sampler};
@@ -59,7 +59,7 @@ fn covariance_error(
 /// the VP, VE and EDM schedules.
 #[test]
 fn i26_reverse_sde_and_pf_ode_move_covariance_identically() {
-    let data = log_spaced(8, 1e-2, 1.0, 0.0);
+    let data = log_spaced_gaussian(8, 1e-2, 1.0, 0.0).unwrap();
     for name in [Family::Vp, Family::Ve, Family::Edm] {
         let schedule = ScheduleKind::paper(name);
         let t = schedule.sigma_inv(1.0).unwrap();
@@ -143,7 +143,7 @@ fn i26_song_beta_is_song_reverse_sde() {
 #[test]
 fn reverse_sde_run_applies_its_step() {
     let vp = Vp::paper();
-    let data = log_spaced(3, 0.01, 1.0, 0.3);
+    let data = log_spaced_gaussian(3, 0.01, 1.0, 0.3).unwrap();
     let times = [0.6, 0.5];
     let sde = ReverseSde::song(&vp, &times).unwrap();
     let em = sde.step(0).unwrap();

@@ -1,8 +1,10 @@
 //! I25: the churn of Algorithm 2 preserves p(x; t_hat) (exactly on Gaussian data, statistically
 //! on a mixture), and Algorithm 2 with the exact denoiser samples the data distribution.
 
-use crate::common::samplers::{dkw_bound, ks_distance, mixture_cdf, mixture3, stiff8};
+use crate::common::samplers::dkw_bound;
+use elucidated::analytic::problems::{mixture3, stiff_gaussian8};
 use elucidated::family::Family;
+use elucidated::metrics::ks_distance;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Churn, Solver, StochasticSampler, generate_columns};
 use elucidated::schedule::{Edm, Schedule, Vp};
@@ -27,7 +29,7 @@ fn vp_churned(n: usize) -> (Vp, Vec<f64>, StochasticSampler) {
 /// must be s_hat^2 (Sigma + sigma_hat^2 I), the marginal at t_hat (I01, I03).
 #[test]
 fn i25_churn_preserves_gaussian_marginal_exactly() {
-    let data = stiff8();
+    let data = stiff_gaussian8().unwrap();
     let n = 32;
     let (vp, times, sampler) = vp_churned(n);
     let mut churned = 0;
@@ -62,7 +64,7 @@ fn i25_churn_preserves_gaussian_marginal_exactly() {
 /// (Bonferroni over the steps, total false-alarm probability FALSE_ALARM).
 #[test]
 fn i25_churn_preserves_mixture_marginal() {
-    let mixture = mixture3();
+    let mixture = mixture3().unwrap();
     let n = 32;
     let (vp, times, sampler) = vp_churned(n);
     let tested: Vec<usize> = (0..n)
@@ -82,7 +84,7 @@ fn i25_churn_preserves_mixture_marginal() {
         c.apply(&mut x, &mut NoiseStream::for_seeds(&seeds))
             .unwrap();
         let unscaled: Vec<f64> = x.iter().map(|v| v / c.scale_hat()).collect();
-        let d = ks_distance(&unscaled, |v| mixture_cdf(&mixture, v, c.sigma_hat()));
+        let d = ks_distance(&unscaled, |v| mixture.cdf_1d(v, c.sigma_hat())).unwrap();
         println!(
             "step {i}: sigma {sigma:.4} -> {:.4}: KS {d:.4} (bound {bound:.4})",
             c.sigma_hat()
@@ -102,7 +104,7 @@ fn i25_churn_preserves_mixture_marginal() {
 /// distances do not change from N = 128 to 256.
 #[test]
 fn i25_algorithm_2_samples_the_mixture() {
-    let mixture = mixture3();
+    let mixture = mixture3().unwrap();
     let n = 128;
     let times = Discretization::paper(Family::Edm)
         .times_for(n, &Edm)
@@ -112,7 +114,7 @@ fn i25_algorithm_2_samples_the_mixture() {
     let samples = 30_000;
     let seeds: Vec<u64> = (0..samples as u64).collect();
     let out = generate_columns(&sampler, &mixture, 1, &seeds, 2).unwrap();
-    let d = ks_distance(out.as_slice(), |v| mixture_cdf(&mixture, v, 0.0));
+    let d = ks_distance(out.as_slice(), |v| mixture.cdf_1d(v, 0.0)).unwrap();
     let bound = dkw_bound(samples, FALSE_ALARM);
     println!("Algorithm 2 on the mixture: KS {d:.4} (bound {bound:.4})");
     assert!(d < bound, "KS distance {d} >= {bound}");

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use elucidated::classifier::{ClassifierConfig, digits_tensor, train_classifier};
-use elucidated::data::mnist::Mnist;
+use elucidated::digits::classifier::{ClassifierConfig, digits_tensor, train_classifier};
+use elucidated::digits::mnist::Mnist;
 
 use crate::common::progress_bar;
 use crate::error::CliError;

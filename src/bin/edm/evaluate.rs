@@ -14,8 +14,8 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use clap::Args;
 use elucidated::Error;
-use elucidated::classifier::{Classifier, digits_tensor, feature_statistics, score};
-use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::classifier::{Classifier, digits_tensor, feature_statistics, score};
+use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use elucidated::family::Family;
 use elucidated::io::write_atomic;
 use elucidated::metrics::frechet_distance;
@@ -120,7 +120,7 @@ pub fn run(args: &EvaluateArgs) -> Result<(), CliError> {
         .take(held_out.len())
         .collect();
     let (mu, cov) = feature_statistics(&classifier, &digits_tensor(&data, &train_sample)?)?;
-    let floor = frechet_distance(&mu, &cov, &reference.0, &reference.1)?;
+    let floor = frechet_distance((&mu, &cov), (&reference.0, &reference.1))?;
 
     let seeds: Vec<u64> = (0..args.samples as u64).collect();
     let classes: Vec<usize> = seeds

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use clap::Args;
 use elucidated::Error;
-use elucidated::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use elucidated::digits::train::{TrainConfig, Trainer};
 use elucidated::family::Family;
 use elucidated::io::write_atomic;
 use elucidated::nn::SongUNetConfig;
 use elucidated::nn::model::{ModelPrecond, ModelSpec};
-use elucidated::nn::train::{TrainConfig, Trainer};
 
 use crate::common::{DeviceName, device, progress_bar};
 use crate::error::CliError;

@@ -1,18 +1,19 @@
 //! The runs of `edm oracle` and their errors against the exact solution.
 
 use elucidated::Error;
+use elucidated::analytic::problems::{mixture3, stiff_gaussian8};
 use elucidated::analytic::{Gaussian, GaussianMixture};
 use elucidated::family::Family;
+use elucidated::metrics::{ks_distance, wasserstein2};
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
-    GaussianLaw, OdeSampler, Sampler, SamplerKind, Solver, generate_columns, wasserstein2,
+    GaussianLaw, OdeSampler, Sampler, SamplerKind, Solver, generate_columns,
 };
 use elucidated::schedule::{Edm, IddpmTable, Schedule, ScheduleKind};
 use elucidated::state::State;
 use elucidated::steps::{Discretization, IddpmSelection};
 use indicatif::ProgressBar;
-use nalgebra::{DMatrix, DVector};
-use statrs::distribution::{ContinuousCDF, Normal};
+use nalgebra::DMatrix;
 use std::collections::BTreeMap;
 
 type Result<T> = std::result::Result<T, Error>;
@@ -102,25 +103,18 @@ pub enum Data {
 pub type References = BTreeMap<&'static str, (DMatrix<f64>, f64)>;
 
 impl Data {
-    /// N(mu, Q diag(lambda) Q^T) in d = 8: eigenvalues log-spaced 1e-4 ... 1, mean entries
-    /// +-0.1, Q a fixed random rotation (the data of tests/sampler_fig2.rs).
+    /// The stiff d = 8 Gaussian of the sampler comparisons ([`stiff_gaussian8`]).
     pub fn gaussian() -> Result<Self> {
-        let d = 8;
-        let lambda = DVector::from_fn(d, |k, _| 1e-4 * 1e4f64.powf(k as f64 / (d - 1) as f64));
-        let mean = DVector::from_fn(d, |k, _| if k % 2 == 0 { 0.1 } else { -0.1 });
-        let mut s = NoiseStream::new(17);
-        let q = DMatrix::from_fn(d, d, |_, _| s.normal()).qr().q();
-        Ok(Data::Gaussian(Gaussian::from_eigen(mean, q, lambda)?))
+        Ok(Data::Gaussian(stiff_gaussian8()?))
     }
 
-    /// 0.3 N(-1, 0.2^2) + 0.5 N(0.5, 0.1^2) + 0.2 N(2, 0.3^2), with `samples` samples per run.
+    /// The three-component mixture of the sampler comparisons ([`mixture3`]), with `samples`
+    /// samples per run.
     pub fn mixture(samples: usize) -> Result<Self> {
-        let comps = [(-1.0, 0.2), (0.5, 0.1), (2.0, 0.3)]
-            .iter()
-            .map(|&(m, s)| Gaussian::isotropic(DVector::from_element(1, m), s))
-            .collect::<Result<Vec<_>>>()?;
-        let mixture = GaussianMixture::new(&[0.3, 0.5, 0.2], comps)?;
-        Ok(Data::Mixture { mixture, samples })
+        Ok(Data::Mixture {
+            mixture: mixture3()?,
+            samples,
+        })
     }
 
     pub fn name(&self) -> &'static str {
@@ -173,10 +167,8 @@ impl Data {
                     })?;
                     let out = run_columns(&sampler, mixture, *samples)?;
                     let path = (!stochastic).then(|| rms(&(&out - reference)));
-                    (
-                        path,
-                        ks_distance(out.as_slice(), |x| mixture_cdf(mixture, x)),
-                    )
+                    let dist = ks_distance(out.as_slice(), |x| mixture.cdf_1d(x, 0.0))?;
+                    (path, dist)
                 }
             };
             Ok(Measured {
@@ -253,32 +245,4 @@ fn reference(
         mixture,
         samples,
     )
-}
-
-/// The CDF of the data, sum_k w_k Phi((x - mu_k) / sd_k) (I31).
-fn mixture_cdf(mixture: &GaussianMixture, x: f64) -> f64 {
-    mixture
-        .weights()
-        .iter()
-        .zip(mixture.components())
-        .map(|(w, c)| {
-            let sd = c.covariance()[(0, 0)].sqrt();
-            Normal::new(c.mean()[0], sd).map_or(f64::NAN, |n| w * n.cdf(x))
-        })
-        .sum()
-}
-
-/// sup |F_n - F| of `samples` from `cdf`.
-fn ks_distance(samples: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len() as f64;
-    sorted
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let f = cdf(x);
-            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
-        })
-        .fold(0.0, f64::max)
 }

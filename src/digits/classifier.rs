@@ -15,7 +15,7 @@ use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 use nalgebra::{DMatrix, DVector};
 
-use crate::data::mnist::{CLASSES, Mnist, PADDED_SIDE};
+use crate::digits::mnist::{CLASSES, Mnist, PADDED_SIDE};
 use crate::error::{Error, Result};
 use crate::metrics::{frechet_distance, mean_and_covariance};
 use crate::nn::adam::Adam;
@@ -29,7 +29,8 @@ use crate::noise::NoiseStream;
 pub const FEATURES: usize = 64;
 
 /// The committed classifier (`assets/models/classifier.safetensors`).
-pub static EMBEDDED_CLASSIFIER: &[u8] = include_bytes!("../assets/models/classifier.safetensors");
+pub static EMBEDDED_CLASSIFIER: &[u8] =
+    include_bytes!("../../assets/models/classifier.safetensors");
 
 /// (name, input channels, output channels, stride) of the convolutions.
 const CONVS: [(&str, usize, usize, usize); 4] = [
@@ -407,7 +408,7 @@ pub fn score(
     let (mu, cov) = feature_statistics(classifier, images)?;
     Ok(Scores {
         accuracy: hits as f64 / predicted.len().max(1) as f64,
-        frechet: frechet_distance(&mu, &cov, &reference.0, &reference.1)?,
+        frechet: frechet_distance((&mu, &cov), (&reference.0, &reference.1))?,
     })
 }
 

@@ -11,7 +11,7 @@
 //!
 //! ```
 //! # fn main() -> elucidated::Result<()> {
-//! use elucidated::data::mnist::{Mnist, PADDED_SIDE};
+//! use elucidated::digits::mnist::{Mnist, PADDED_SIDE};
 //!
 //! let mnist = Mnist::embedded()?; // decodes the embedded PNG; keep the result
 //! assert_eq!(mnist.len(), 10_000);

@@ -30,6 +30,7 @@ mod columns;
 mod gaussian;
 mod mixture;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
 
 pub use columns::ColumnState;

@@ -4,4 +4,5 @@
 //! are embedded in the binary with `include_bytes!`.
 
 #[cfg(feature = "candle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "candle")))]
 pub mod mnist;

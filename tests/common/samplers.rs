@@ -7,14 +7,6 @@ use elucidated::state::State;
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-/// Relative agreement of two sampler runs that differ in rounding at every one of up to a
-/// thousand steps (REL_FLOAT per step, accumulated).
-pub const REL_RUN_ROUNDING: f64 = 1e-11;
-
-/// A relative difference no accumulation of rounding reaches: two results this far apart come
-/// from different methods.
-pub const NOT_ROUNDING: f64 = 1e-5;
-
 /// A fixed random rotation of R^d: the Q factor of a matrix of standard normals.
 fn rotation(d: usize, seed: u64) -> DMatrix<f64> {
     let mut s = NoiseStream::new(seed);

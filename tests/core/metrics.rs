@@ -2,11 +2,8 @@
 
 use elucidated::Error;
 use elucidated::metrics::{frechet_distance, mean_and_covariance};
+use elucidated::tolerance::ABS_EIGEN;
 use nalgebra::{DMatrix, DVector};
-
-/// Eigendecompositions of d <= 8 well-conditioned matrices: a few hundred roundings on values
-/// of order 1.
-const ABS_EIGEN: f64 = 1e-10;
 
 fn rotation(d: usize, seed: u64) -> DMatrix<f64> {
     let mut s = elucidated::noise::NoiseStream::new(seed);

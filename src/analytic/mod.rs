@@ -31,6 +31,7 @@ mod gaussian;
 mod mixture;
 pub mod problems;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
 
 pub use columns::ColumnState;

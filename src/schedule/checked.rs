@@ -6,7 +6,16 @@ use num_dual::Dual64;
 
 /// A user schedule whose sigma(t) was verified to be finite, non-negative and strictly
 /// increasing, and whose s(t) finite and positive, with finite derivatives, on a grid over its
-/// `t_range()`. Only a `Checked` schedule is accepted where the crate must rely on those facts.
+/// `t_range()`.
+///
+/// The check finds a schedule written wrongly (a decreasing sigma, a zero scale, a pole inside
+/// the range) once, at construction, and names the time where it fails. It is a diagnosis, not
+/// a guarantee the crate depends on: a finite grid cannot prove monotonicity between its
+/// points, so no function requires a `Checked` schedule. What each consumer relies on is
+/// checked where it is used instead: a sampler validates sigma(t_i) and s(t_i) at its own times
+/// (finite, s > 0, sigma > 0 and strictly decreasing along the grid) and returns a typed error
+/// otherwise, and the numerical sigma^-1 keeps a bracket on which sigma crosses the value asked
+/// for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked<S> {
     inner: S,

@@ -8,11 +8,6 @@ use elucidated::analytic::{Gaussian, GaussianMixture, random_rotation};
 use elucidated::noise::NoiseStream;
 use nalgebra::{DMatrix, DVector};
 
-/// Relative agreement of two float64 evaluations of one linear-algebra expression in d <= 8
-/// dimensions by different routes (eigenbasis vs. LU/Cholesky): each route is backward stable
-/// with error ~ d eps cond, and the test covariances have condition number <= 1e4.
-pub const REL_LINALG: f64 = 1e-10;
-
 /// A standard normal vector of length `d` from `stream`.
 pub fn normal_vector(d: usize, stream: &mut NoiseStream) -> DVector<f64> {
     let mut v = DVector::zeros(d);

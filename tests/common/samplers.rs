@@ -7,14 +7,6 @@ use elucidated::noise::NoiseStream;
 use elucidated::state::State;
 use nalgebra::DMatrix;
 
-/// Relative agreement of two sampler runs that differ in rounding at every one of up to a
-/// thousand steps (REL_FLOAT per step, accumulated).
-pub const REL_RUN_ROUNDING: f64 = 1e-11;
-
-/// A relative difference no accumulation of rounding reaches: two results this far apart come
-/// from different methods.
-pub const NOT_ROUNDING: f64 = 1e-5;
-
 /// The exact PF-ODE solution (I30) from the unscaled x_0 = sigma0 n of every latent column to
 /// noise level `sigma1`, scaled by `scale1`.
 pub fn exact_from_latents(

@@ -2,7 +2,7 @@
 //! references.
 
 use crate::common::{
-    REL_LINALG, assert_close, chi_square_interval, denoiser_by_solve, linear_part, log_normal_pdf,
+    assert_close, chi_square_interval, denoiser_by_solve, linear_part, log_normal_pdf,
     mahalanobis_sum, normal_vector, rel_err, singular_gaussian, spd_gaussian,
 };
 use elucidated::analytic::{Gaussian, random_rotation};
@@ -10,7 +10,7 @@ use elucidated::denoiser::Denoiser;
 use elucidated::noise::NoiseStream;
 use elucidated::schedule::{Edm, Schedule, Ve, Vp, VpScaled};
 use elucidated::sde::Coefficients;
-use elucidated::tolerance::{REL_FLOAT, ULP_FEW, ulp_distance};
+use elucidated::tolerance::{REL_FLOAT, REL_LINALG, ULP_FEW, ulp_distance};
 use elucidated::{Error, analytic::MAX_SIGMA};
 use nalgebra::{DMatrix, DVector};
 

@@ -12,15 +12,14 @@ use elucidated::denoiser::Denoiser;
 use elucidated::precond::{EdmPrecond, Preconditioner};
 use elucidated::schedule::Schedule;
 use elucidated::sde::{Coefficients, OdeCoefficients};
-use elucidated::tolerance::{REL_FINITE_DIFFERENCE, REL_FLOAT, rel_diff};
+use elucidated::tolerance::{
+    FIVE_POINT_STEP, REL_FIVE_POINT_DIFFERENCE, REL_FLOAT, REL_LINALG, rel_diff,
+};
 use elucidated::vlb::{kl_gaussian, kl_isotropic};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 
-/// Relative step of the time finite differences (see identities_score.rs).
-const FD_STEP: f64 = 1e-3;
-
-/// Smallest noise level of the finite-difference property: below it the step FD_STEP * t of VP
+/// Smallest noise level of the finite-difference property: below it the step FIVE_POINT_STEP * t of VP
 /// and VE reaches the scale where sigma(t) ~ sqrt(t) is still resolved, but rounding of x/s
 /// against tiny null-space components dominates.
 const FD_SIGMA_LO: f64 = 1e-6;
@@ -85,7 +84,7 @@ proptest! {
     ) {
         let ours = g.denoise(&x, s).unwrap();
         let dense = denoiser_by_solve(&g, &x, s);
-        prop_assert!((&ours - &dense).amax() <= crate::common::REL_LINALG * x.amax().max(1.0));
+        prop_assert!((&ours - &dense).amax() <= REL_LINALG * x.amax().max(1.0));
     }
 
     /// I30: flow(t1 -> t2) o flow(t0 -> t1) = flow(t0 -> t2) for random schedules, times and
@@ -129,7 +128,7 @@ proptest! {
         let map = linear_part(|x| g.flow(&sch, x, t[0], t[1]).unwrap(), p0.mean());
         let pushed = &map * p0.covariance() * map.transpose();
         let scale = p1.covariance().amax() + map.amax().powi(2) * p0.covariance().amax();
-        prop_assert!((pushed - p1.covariance()).amax() <= crate::common::REL_LINALG * scale);
+        prop_assert!((pushed - p1.covariance()).amax() <= REL_LINALG * scale);
     }
 
     /// I07: the ODE velocity a x - b D(x/s; sigma) equals the time derivative of the exact flow
@@ -148,9 +147,9 @@ proptest! {
         let ode = OdeCoefficients::at(&sch, t);
         let den = g.denoise(&(&xt / c.scale), c.sigma).unwrap();
         let velocity = xt.zip_map(&den, |xi, di| ode.dxdt(xi, di));
-        let fd = crate::common::derivative5(|dt| g.flow(&sch, &xt, t, t + dt).unwrap(), FD_STEP * t);
+        let fd = crate::common::derivative5(|dt| g.flow(&sch, &xt, t, t + dt).unwrap(), FIVE_POINT_STEP * t);
         let scale = (&xt * ode.a).amax() + (&den * ode.b).amax();
-        prop_assert!((&velocity - &fd).amax() <= REL_FINITE_DIFFERENCE * scale,
+        prop_assert!((&velocity - &fd).amax() <= REL_FIVE_POINT_DIFFERENCE * scale,
             "{sch:?} t = {t}: {} vs scale {scale}", (&velocity - &fd).amax());
     }
 
@@ -233,7 +232,7 @@ proptest! {
         let a = Gaussian::isotropic(q.mean().clone(), vq.sqrt()).unwrap();
         let b = Gaussian::isotropic(p.mean().clone(), vp.sqrt()).unwrap();
         let iso = kl_isotropic(a.mean(), vq, b.mean(), vp).unwrap();
-        prop_assert!(rel_diff(kl_gaussian(&a, &b).unwrap(), iso) <= REL_FINITE_DIFFERENCE);
+        prop_assert!(rel_diff(kl_gaussian(&a, &b).unwrap(), iso) <= REL_FIVE_POINT_DIFFERENCE);
     }
 
     /// I22: with F = 0 the expected EDM loss per dimension is 1 for isotropic data of any

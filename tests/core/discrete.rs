@@ -12,22 +12,15 @@ use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Ddim, Ddpm, DdpmVariance, OdeSampler, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::Schedule;
 use elucidated::sde::Coefficients;
-use elucidated::tolerance::{REL_FLOAT, rel_diff};
+use elucidated::tolerance::{
+    ABS_DOUBLE_DOUBLE, ORDER_FIT, REL_FLOAT, ULP_BETA_FORMULA, ULP_ROUNDED_ONCE, rel_diff,
+};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 
 use crate::accuracy::reference;
 
-/// Evaluated in double-double and rounded once: half an ULP plus the five decimals of the
-/// tables' offsets.
-const ULP_ROUNDED_ONCE: f64 = 0.5 + 1e-5;
-
 /// The crate's float64 betas against the correctly rounded betas of the exact decimal formulas:
-/// linear and scaled_linear round i/(T-1), the difference (and the square roots) once each and
-/// the FMA once (a few ULP); the cosine's sin/cos evaluations add about 2 ULP each on top,
-/// amplified by the conditioning of 1 - f(i+1)/f(i) near i = 0.
-const ULP_BETA_FORMULA: f64 = 8.0;
-
 /// The three tables at diffusers' defaults, by the names of the reference file.
 fn tables() -> Vec<(&'static str, DiscreteTable)> {
     vec![
@@ -483,7 +476,7 @@ fn i33_samplers_run_unchanged_on_the_discrete_schedule() {
     // DDIM only reads sigma and s at the grid: first order in the stride.
     for (w, e) in STRIDES.windows(2).zip(ddim.windows(2)).skip(1) {
         let order = (e[0] / e[1]).ln() / (w[0] as f64 / w[1] as f64).ln();
-        assert!((order - 1.0).abs() <= ORDER_TOLERANCE, "DDIM order {order}");
+        assert!((order - 1.0).abs() <= ORDER_FIT, "DDIM order {order}");
     }
     // Euler and Heun differentiate sigma(t), whose slope jumps at every knot (the right
     // segment's is used there): their error falls while truncation dominates, then levels off
@@ -492,10 +485,6 @@ fn i33_samplers_run_unchanged_on_the_discrete_schedule() {
         assert!(errors[0] > errors[1] && errors[1] > errors[2], "{errors:?}");
     }
 }
-
-/// A fitted convergence order may differ from the nominal one by this much once the
-/// asymptotic regime is reached (higher-order terms of the local error).
-const ORDER_TOLERANCE: f64 = 0.1;
 
 /// The exact model of `g` on `table` predicting `p`, called at integer timesteps.
 fn exact_table_model(
@@ -646,10 +635,6 @@ fn i33_discrete_ddim_at_eta_one_over_the_full_chain_is_ddpm_ancestral_sampling()
     }
 }
 
-/// Absolute accuracy of a double-double table entry 1 - abar <= 1: the elementary functions
-/// and operations of src/dd.rs are good to about 2^-100 relative.
-const DD_ABS: f64 = 7.888609052210118e-31; // 2^-100
-
 proptest! {
     /// Any betas give a valid table (sigma strictly increasing, s strictly decreasing, the
     /// betas returned) or a typed error; its zero-terminal-SNR rescaling keeps abar_0 and ends
@@ -664,11 +649,12 @@ proptest! {
         prop_assert!(table.sigmas().windows(2).all(|w| w[0] < w[1]));
         prop_assert!(table.scales().windows(2).all(|w| w[0] > w[1]));
         // beta_i = (c_i - c_{i-1})/abar_{i-1} from the double-double entries c = 1 - abar: an
-        // absolute error DD_ABS in c becomes DD_ABS/(abar_{i-1} beta_i) relative in beta_i.
+        // absolute error ABS_DOUBLE_DOUBLE in c becomes ABS_DOUBLE_DOUBLE/(abar_{i-1} beta_i)
+        // relative in beta_i.
         let abar = table.alphas_cumprod();
         for (i, (b, got)) in betas.iter().zip(table.betas()).enumerate() {
             let before = if i == 0 { 1.0 } else { abar[i - 1] };
-            let bound = REL_FLOAT + DD_ABS / (before * b);
+            let bound = REL_FLOAT + ABS_DOUBLE_DOUBLE / (before * b);
             prop_assert!(rel_diff(got, *b) <= bound, "{} {}", got, b);
         }
         if let Ok(z) = table.zero_terminal_snr() {

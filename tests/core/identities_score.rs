@@ -9,7 +9,10 @@ use elucidated::denoiser::Denoiser;
 use elucidated::noise::NoiseStream;
 use elucidated::schedule::{Edm, Schedule, Ve, Vp, VpScaled};
 use elucidated::sde::{Coefficients, OdeCoefficients};
-use elucidated::tolerance::{REL_FINITE_DIFFERENCE, REL_FLOAT, mean_bound};
+use elucidated::tolerance::{
+    FIVE_POINT_STEP, REL_FEW_ROUNDINGS, REL_FIVE_POINT_DIFFERENCE, REL_FLOAT, REL_LINALG,
+    mean_bound,
+};
 use nalgebra::{DMatrix, DVector};
 
 /// Noise levels for checks that finite differences can resolve.
@@ -17,14 +20,6 @@ const SIGMAS: [f64; 6] = [1e-2, 0.1, 0.5, 2.0, 10.0, 1e3];
 
 /// Noise levels over the whole range the oracle is accurate on.
 const SIGMAS_WIDE: [f64; 7] = [1e-8, 1e-5, 1e-2, 1.0, 10.0, 1e3, 1e4];
-
-/// Relative step of a finite difference, in units of the local length scale
-/// sqrt(lambda_min + sigma^2): fourth-order truncation ~ 1e-12, rounding ~ eps / 1e-3 ~ 1e-13.
-const FD_STEP: f64 = 1e-3;
-
-/// Absolute rounding of one float64 expression of a few operations on values of magnitude 1,
-/// in units of that magnitude (the "exact" of I08 in float64).
-const ROUNDING_FEW: f64 = 4.0 * f64::EPSILON;
 
 /// Monte Carlo draws per statistical test.
 const DRAWS: usize = 20_000;
@@ -57,12 +52,12 @@ fn i05_score_matches_finite_differences_gaussian() {
             let fd = gradient5(
                 |y| g.log_density(y, sigma).unwrap(),
                 &x,
-                FD_STEP * length_scale(&g, sigma),
+                FIVE_POINT_STEP * length_scale(&g, sigma),
             );
             assert_close(
                 &score,
                 &fd,
-                REL_FINITE_DIFFERENCE,
+                REL_FIVE_POINT_DIFFERENCE,
                 score.amax(),
                 "score vs FD",
             );
@@ -79,12 +74,12 @@ fn i05_score_matches_finite_differences_mixture() {
         for _ in 0..3 {
             let x = m.sample(&mut s) + normal_vector(m.dim(), &mut s) * sigma;
             let score = m.score(&x, sigma).unwrap();
-            let h = FD_STEP * mixture_length_scale(&m, sigma);
+            let h = FIVE_POINT_STEP * mixture_length_scale(&m, sigma);
             let fd = gradient5(|y| m.log_density(y, sigma).unwrap(), &x, h);
             assert_close(
                 &score,
                 &fd,
-                REL_FINITE_DIFFERENCE,
+                REL_FIVE_POINT_DIFFERENCE,
                 score.amax(),
                 "mixture score vs FD",
             );
@@ -134,10 +129,7 @@ fn i05_denoiser_is_conditional_mean_exact() {
             let c = g.noisy(sigma).unwrap();
             let residual = g.covariance() - &k * c.covariance();
             let scale = g.covariance().amax() + sigma * sigma;
-            assert!(
-                residual.amax() <= crate::common::REL_LINALG * scale,
-                "sigma = {sigma}"
-            );
+            assert!(residual.amax() <= REL_LINALG * scale, "sigma = {sigma}");
         }
     }
 }
@@ -167,7 +159,7 @@ fn i05_denoiser_is_conditional_mean_statistical() {
         for r in &rows {
             let (mean, std) = mean_std(r);
             assert!(
-                mean.abs() <= mean_bound(std, DRAWS),
+                mean.abs() <= mean_bound(std, DRAWS).unwrap(),
                 "sigma = {sigma}: mean {mean}"
             );
         }
@@ -193,16 +185,16 @@ fn check_scaled_score<S: Schedule>(schedule: &S, times: &[f64]) {
         let ours = (g.denoise(&u, sigma).unwrap() - &u) / (s * sigma * sigma);
         let (m, cov) = marginal_dense(&g, s, sigma);
         let exact = -cov.clone().cholesky().unwrap().solve(&(&x - &m));
+        assert_close(&ours, &exact, REL_LINALG, exact.amax(), "I06 vs dense");
+        let h = FIVE_POINT_STEP * s * length_scale(&g, sigma);
+        let fd = gradient5(|y| log_normal_pdf(y, &m, &cov), &x, h);
         assert_close(
             &ours,
-            &exact,
-            crate::common::REL_LINALG,
+            &fd,
+            REL_FIVE_POINT_DIFFERENCE,
             exact.amax(),
-            "I06 vs dense",
+            "I06 vs FD",
         );
-        let h = FD_STEP * s * length_scale(&g, sigma);
-        let fd = gradient5(|y| log_normal_pdf(y, &m, &cov), &x, h);
-        assert_close(&ours, &fd, REL_FINITE_DIFFERENCE, exact.amax(), "I06 vs FD");
     }
 }
 
@@ -230,11 +222,15 @@ fn i06_score_of_scaled_marginal_mixture() {
         let ours = (m.denoise(&u, sigma).unwrap() - &u) / (s * sigma * sigma);
         let log_pt =
             |y: &DVector<f64>| -(m.dim() as f64) * s.ln() + m.log_density(&(y / s), sigma).unwrap();
-        let fd = gradient5(log_pt, &x, FD_STEP * s * mixture_length_scale(&m, sigma));
+        let fd = gradient5(
+            log_pt,
+            &x,
+            FIVE_POINT_STEP * s * mixture_length_scale(&m, sigma),
+        );
         assert_close(
             &ours,
             &fd,
-            REL_FINITE_DIFFERENCE,
+            REL_FIVE_POINT_DIFFERENCE,
             ours.amax(),
             "mixture I06 vs FD",
         );
@@ -251,12 +247,12 @@ fn check_ode_matches_flow<S: Schedule>(schedule: &S, times: &[f64]) {
         let ode = OdeCoefficients::at(schedule, t);
         let denoised = g.denoise(&(&x / c.scale), c.sigma).unwrap();
         let velocity = x.zip_map(&denoised, |xi, di| ode.dxdt(xi, di));
-        let h = FD_STEP * t;
+        let h = FIVE_POINT_STEP * t;
         let fd = derivative5(|dt| g.flow(schedule, &x, t, t + dt).unwrap(), h);
         assert_close(
             &velocity,
             &fd,
-            REL_FINITE_DIFFERENCE,
+            REL_FIVE_POINT_DIFFERENCE,
             fd.amax(),
             "dx/dt vs d/dt flow",
         );
@@ -311,7 +307,7 @@ fn check_euler_to_zero<D: Denoiser<DVector<f64>>>(denoiser: &D, x: &DVector<f64>
     assert_close(
         &slope,
         &expected,
-        ROUNDING_FEW,
+        REL_FEW_ROUNDINGS,
         magnitude / t,
         "dx/dt = (x - D)/t",
     );
@@ -319,7 +315,7 @@ fn check_euler_to_zero<D: Denoiser<DVector<f64>>>(denoiser: &D, x: &DVector<f64>
     assert_close(
         &stepped,
         &d,
-        ROUNDING_FEW,
+        REL_FEW_ROUNDINGS,
         magnitude,
         "Euler step to 0 = D(x; t)",
     );
@@ -356,16 +352,22 @@ fn i09_score_independent_of_normalisation() {
     for sigma in [0.1, 1.0, 10.0] {
         let x = point(&g, &mut stream, 1.0);
         let score = g.score(&x, sigma).unwrap();
-        let h = FD_STEP * length_scale(&g, sigma);
+        let h = FIVE_POINT_STEP * length_scale(&g, sigma);
         for c in [7f64.ln(), -50.0] {
             let fd = gradient5(|y| g.log_density(y, sigma).unwrap() + c, &x, h);
-            assert_close(&score, &fd, REL_FINITE_DIFFERENCE, score.amax(), "ln p + c");
+            assert_close(
+                &score,
+                &fd,
+                REL_FIVE_POINT_DIFFERENCE,
+                score.amax(),
+                "ln p + c",
+            );
         }
         let fd = gradient5(|y| unnormalised_log_gaussian(y, &g, sigma), &x, h);
         assert_close(
             &score,
             &fd,
-            REL_FINITE_DIFFERENCE,
+            REL_FIVE_POINT_DIFFERENCE,
             score.amax(),
             "unnormalised",
         );

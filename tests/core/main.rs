@@ -21,4 +21,5 @@ mod noise_level;
 mod precond;
 mod schedule;
 mod steps;
+mod tolerance;
 mod vectors;

@@ -5,12 +5,8 @@ use elucidated::Error;
 use elucidated::analytic::problems::log_spaced_gaussian;
 use elucidated::analytic::random_rotation;
 use elucidated::metrics::{frechet_distance, ks_distance, mean_and_covariance, wasserstein2};
-use elucidated::tolerance::REL_FLOAT;
+use elucidated::tolerance::{ABS_EIGEN, REL_FLOAT};
 use nalgebra::{DMatrix, DVector};
-
-/// Eigendecompositions of d <= 8 well-conditioned matrices: a few hundred roundings on values
-/// of order 1.
-const ABS_EIGEN: f64 = 1e-10;
 
 #[test]
 fn identical_gaussians_are_at_distance_zero() {

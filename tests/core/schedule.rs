@@ -55,10 +55,10 @@ fn i01_perturbation_kernel_moments() {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let std = s * sigma;
         assert!(
-            (mean - s * x0).abs() <= mean_bound(std, n),
+            (mean - s * x0).abs() <= mean_bound(std, n).unwrap(),
             "{schedule:?} mean"
         );
-        let (lo, hi) = variance_ratio_interval(n);
+        let (lo, hi) = variance_ratio_interval(n).unwrap();
         let ratio = var / (std * std);
         assert!(
             lo <= ratio && ratio <= hi,

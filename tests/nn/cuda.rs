@@ -15,15 +15,7 @@ use elucidated::nn::sample::{Request, edm_sampler, sample_images};
 use elucidated::nn::{NETWORK_DTYPE, Network, SongUNet, SongUNetConfig, is_buffer};
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::SamplerKind;
-
-/// Relative agreement (max |a - b| / max |b|) of one float32 network evaluation or gradient on
-/// two devices: the ops sum in different orders (gemm blocking, reduction trees), each layer
-/// adding a few float32 roundings (~1e-7 relative) that ~30 layers and group normalisations
-/// can amplify by a few hundred at most.
-const REL_F32_DEVICES: f64 = 1e-4;
-/// Agreement of final pixels in [-1, 1] after a 9-step Heun run: the per-evaluation
-/// differences above, propagated through 17 evaluations of a contracting ODE flow.
-const PIXEL_DEVICES: f64 = 1e-3;
+use elucidated::tolerance::{ABS_PIXEL_DEVICES, REL_F32_DEVICES};
 
 fn cuda() -> Result<Device> {
     Device::new_cuda(0)
@@ -127,7 +119,7 @@ fn heun_digits_agree_on_cpu_and_cuda() -> Result<()> {
         .zip(&b)
         .map(|(p, q)| (p - q).abs())
         .fold(0.0, f64::max);
-    assert!(worst < PIXEL_DEVICES, "max pixel difference {worst}");
+    assert!(worst < ABS_PIXEL_DEVICES, "max pixel difference {worst}");
     Ok(())
 }
 

@@ -10,10 +10,7 @@ use elucidated::nn::song_unet::{DecoderType, EmbeddingType, EncoderType};
 use elucidated::nn::{
     DhariwalUNet, DhariwalUNetConfig, Network, SongUNet, SongUNetConfig, is_buffer,
 };
-
-/// Whole-network f32 forward passes through ~20 layers, each summing up to ~10^3 products in
-/// another order than candle's; differences grow to a few 1e-6 relative, kept well below this.
-const REL_F32_NETWORK: f64 = 1e-4;
+use elucidated::tolerance::REL_F32_NETWORK;
 
 // Expected values: from NVlabs/edm `training/networks.py` (commit 0a2ff34), by a Python script
 // that re-traces the constructors of `Linear`, `Conv2d`, `GroupNorm`, `UNetBlock`, `SongUNet` and

@@ -3,15 +3,7 @@
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use elucidated::nn::ops::{OpImpl, conv2d, group_norm, upsample_nearest2x};
-
-/// f32 sums of up to ~10^4 products taken in another order than candle's: the error is a few
-/// units of 2^-24 times sqrt(terms) relative to the largest magnitude, far below this bound.
-const REL_F32_REORDER: f64 = 1e-4;
-/// Central differences in f64 with step `FD_STEP`: truncation ~ h^2 |f'''| ~ 1e-12 and rounding
-/// ~ 2^-52 |f| / h ~ 1e-10, relative to the largest gradient entry.
-const REL_FD: f64 = 1e-6;
-/// Step of the central differences.
-const FD_STEP: f64 = 1e-5;
+use elucidated::tolerance::{CENTRAL_DIFFERENCE_STEP, REL_CENTRAL_DIFFERENCE, REL_F32_REORDER};
 
 /// Deterministic pseudo-random normal-ish values (sum of uniforms), so failures reproduce.
 fn randn(shape: &[usize], seed: u64, dtype: DType) -> Result<Tensor> {
@@ -101,12 +93,15 @@ fn check_finite_differences(
                 ts[k] = Tensor::from_vec(v, input.shape(), &Device::Cpu)?;
                 loss(&ts)
             };
-            fd.push((eval(FD_STEP)? - eval(-FD_STEP)?) / (2.0 * FD_STEP));
+            fd.push(
+                (eval(CENTRAL_DIFFERENCE_STEP)? - eval(-CENTRAL_DIFFERENCE_STEP)?)
+                    / (2.0 * CENTRAL_DIFFERENCE_STEP),
+            );
         }
         let fd = Tensor::from_vec(fd, input.shape(), &Device::Cpu)?;
         let e = rel_err(grad, &fd)?;
         assert!(
-            e < REL_FD,
+            e < REL_CENTRAL_DIFFERENCE,
             "{what}: input {k} finite-difference rel err {e}"
         );
     }

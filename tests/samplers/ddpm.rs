@@ -1,7 +1,7 @@
 //! I27: eps <-> D <-> score conversions, the DDPM mean, DDIM at eta = 0 as Euler in x/s, and
 //! DDIM at eta = 1 with DDPM's variance.
 
-use crate::common::samplers::{NOT_ROUNDING, REL_RUN_ROUNDING, latents};
+use crate::common::samplers::latents;
 use elucidated::analytic::problems::{log_spaced_gaussian, stiff_gaussian8};
 use elucidated::conversions::{
     ddpm_mean, denoised_from_eps, denoised_from_score, eps_from_denoised, eps_from_score,
@@ -16,7 +16,7 @@ use elucidated::sampler::{
 use elucidated::schedule::{Edm, Schedule, Vp};
 use elucidated::state::State;
 use elucidated::steps::Discretization;
-use elucidated::tolerance::REL_FLOAT;
+use elucidated::tolerance::{REL_BEYOND_ROUNDING, REL_FLOAT, REL_SAMPLER_ROUNDING};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 
@@ -166,7 +166,7 @@ fn i27_ddim_eta0_is_euler_in_x_over_s() {
         let y = &ddim.trajectory[i] / grid.scales()[i];
         let e = &euler_edm.trajectory[i];
         assert!(
-            (&y - e).amax() <= REL_RUN_ROUNDING * e.amax(),
+            (&y - e).amax() <= REL_SAMPLER_ROUNDING * e.amax(),
             "step {i}: {}",
             (&y - e).amax()
         );
@@ -175,7 +175,7 @@ fn i27_ddim_eta0_is_euler_in_x_over_s() {
         .unwrap()
         .sample(&data, &latent, &mut streams.clone())
         .unwrap();
-    assert!((euler_vp - &ddim.x).amax() > NOT_ROUNDING * ddim.x.amax());
+    assert!((euler_vp - &ddim.x).amax() > REL_BEYOND_ROUNDING * ddim.x.amax());
 }
 
 /// With s = 1 the two are the same code path: DDIM at eta = 0 on the EDM schedule equals the
@@ -224,6 +224,6 @@ fn i27_ddim_eta1_has_ddpm_variance() {
         let (latent, streams) = latents(8, &[21, 22]);
         let a = ddim.sample(&data, &latent, &mut streams.clone()).unwrap();
         let b = ddpm.sample(&data, &latent, &mut streams.clone()).unwrap();
-        assert!((&a - &b).amax() <= REL_RUN_ROUNDING * b.amax().max(1.0));
+        assert!((&a - &b).amax() <= REL_SAMPLER_ROUNDING * b.amax().max(1.0));
     }
 }

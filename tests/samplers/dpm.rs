@@ -14,17 +14,8 @@ use elucidated::sampler::{
 use elucidated::schedule::Edm;
 use elucidated::state::State;
 use elucidated::steps::Discretization;
-use elucidated::tolerance::{REL_FLOAT, ulp_distance};
+use elucidated::tolerance::{ORDER_FIT, ORDER_FIT_HIGH, REL_FLOAT, ulp_distance};
 use nalgebra::DMatrix;
-
-/// Allowed distance of a fitted order from p (as tests/samplers/order.rs): on the grids below
-/// the next term of the error expansion moves log2(err(h)/err(h/2)) by less than 0.1.
-const ORDER_TOL: f64 = 0.1;
-
-/// The same for methods of order 3 and 4, whose next error term decays more slowly relative to
-/// the leading one on these grids: +-0.15, the tolerance the oracle's order table uses for
-/// nominal orders.
-const ORDER_TOL_HIGH: f64 = 0.15;
 
 /// EDM's grid with N steps.
 fn grid(n: usize) -> SigmaGrid {
@@ -71,7 +62,7 @@ fn i35_dpm2_and_dpmpp_2s_are_second_order() {
     for (name, ratio) in orders {
         let p = ratio.log2();
         println!("{name}: N = {n} -> {}: order {p:.3}", 2 * n - 1);
-        assert!((p - 2.0).abs() <= ORDER_TOL, "{name}: fitted order {p}");
+        assert!((p - 2.0).abs() <= ORDER_FIT, "{name}: fitted order {p}");
     }
     assert_eq!(Dpm2::new(&grid(18)).nfe(), 35);
     assert_eq!(DpmppSde::new(&grid(18), 1.0, 1.0).unwrap().nfe(), 35);
@@ -182,7 +173,7 @@ fn fitted_order<P: Sampler>(build: impl Fn(&SigmaGrid) -> P, n: usize) -> f64 {
 /// and on EDM's grid LMS of order p = 1 ... 4 converges at order p (fitted 0.996, 1.980, 2.958,
 /// 3.900): the first steps, taken at lower orders, sit at sigma near 80 where the flow damps
 /// their error. The next error term moves LMS-4's fit by 0.10 at N = 257, so its tolerance is
-/// ORDER_TOL_HIGH.
+/// ORDER_FIT_HIGH.
 #[test]
 fn i35_lms_coefficients_are_adams_bashforth_and_orders_as_measured() {
     let equal = SigmaGrid::new(vec![5.0, 4.0, 3.0, 2.0, 1.0, 0.5], vec![1.0; 6]).unwrap();
@@ -208,7 +199,7 @@ fn i35_lms_coefficients_are_adams_bashforth_and_orders_as_measured() {
         let p = fitted_order(|g| Lms::new(g, order).unwrap(), 257);
         println!("lms {order}: N = 257 -> 513: order {p:.3}");
         assert!(
-            (p - order as f64).abs() <= ORDER_TOL_HIGH,
+            (p - order as f64).abs() <= ORDER_FIT_HIGH,
             "lms {order}: fitted order {p}"
         );
     }
@@ -277,7 +268,7 @@ fn i35_multistep_sde_solvers_at_eta_0_are_dpm_solver_pp() {
     ] {
         println!("{name}: N = 257 -> 513: order {p:.3}");
         assert!(
-            p >= lo - ORDER_TOL && p <= hi + ORDER_TOL,
+            p >= lo - ORDER_FIT && p <= hi + ORDER_FIT,
             "{name}: fitted order {p} outside [{lo}, {hi}]"
         );
     }

@@ -13,10 +13,7 @@ use elucidated::noise::NoiseStream;
 use elucidated::sampler::{Dpmpp2m, OdeSampler, Options, Sampler, SigmaGrid, Solver};
 use elucidated::schedule::{Schedule, ScheduleKind};
 use elucidated::steps::Discretization;
-
-/// Allowed distance of a fitted order from p: two grids fit log2(err(h)/err(h/2)) = p +
-/// O(h C_{p+1}/C_p); on the grids below the next term of the expansion is under 0.1.
-const ORDER_TOL: f64 = 0.1;
+use elucidated::tolerance::ORDER_FIT;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Method {
@@ -80,8 +77,8 @@ fn assert_orders(name: &str, n: usize) {
             2 * n - 1
         );
         assert!(
-            (p - method.order()).abs() <= ORDER_TOL,
-            "{name} {method:?}: fitted order {p} is not within {ORDER_TOL} of {}",
+            (p - method.order()).abs() <= ORDER_FIT,
+            "{name} {method:?}: fitted order {p} is not within {ORDER_FIT} of {}",
             method.order()
         );
     }
@@ -118,8 +115,8 @@ fn i24_orders_iddpm_euler_first_and_second_order_methods_between_one_and_two() {
             let p = fitted_order("iddpm", method, n);
             println!("iddpm {method:?}: N = {n} -> {}: order {p:.3}", 2 * n - 1);
             let (lo, hi) = match method {
-                Method::Euler => (1.0 - ORDER_TOL, 1.0 + ORDER_TOL),
-                _ => (1.0 + ORDER_TOL, 2.0 + ORDER_TOL),
+                Method::Euler => (1.0 - ORDER_FIT, 1.0 + ORDER_FIT),
+                _ => (1.0 + ORDER_FIT, 2.0 + ORDER_FIT),
             };
             assert!(
                 (lo..=hi).contains(&p),

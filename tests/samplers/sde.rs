@@ -9,11 +9,8 @@ use elucidated::sampler::{EmStep, ReverseSde, Sampler};
 use elucidated::schedule::{Schedule, ScheduleKind, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::state::State;
-use elucidated::tolerance::REL_FLOAT;
+use elucidated::tolerance::{ORDER_FIT, REL_FLOAT};
 use nalgebra::DMatrix;
-
-/// Allowed distance of a fitted order from its value (see tests/samplers/order.rs).
-const ORDER_TOL: f64 = 0.1;
 
 /// A Langevin rate beta(t) as a function of the schedule's coefficients.
 type Beta = fn(&Coefficients) -> f64;
@@ -83,7 +80,7 @@ fn i26_reverse_sde_and_pf_ode_move_covariance_identically() {
                 let miss = (w[0].0 / w[1].0).log2();
                 let motion = (w[0].1 / w[1].1).log2();
                 assert!(
-                    (miss - 2.0).abs() <= ORDER_TOL && (motion - 1.0).abs() <= ORDER_TOL,
+                    (miss - 2.0).abs() <= ORDER_FIT && (motion - 1.0).abs() <= ORDER_FIT,
                     "{name} beta {beta_name}: miss order {miss}, motion order {motion}"
                 );
             }

@@ -1,7 +1,6 @@
 //! Every quantity of the crate compared with the mpmath tables, one error list per quantity and
 //! domain.
 
-use super::bounds::*;
 use super::reference::{Reference, Table, load, tables, ulp_error};
 use elucidated::Error;
 use elucidated::family::Family;
@@ -9,6 +8,10 @@ use elucidated::precond::{EdmPrecond, IddpmPrecond, Preconditioner, VePrecond, V
 use elucidated::schedule::{Edm, IddpmTable, Schedule, Ve, Vp};
 use elucidated::sde::Coefficients;
 use elucidated::steps::Discretization;
+use elucidated::tolerance::{
+    ULP_AD_VE_G, ULP_AD_VE_SIGMA_DOT, ULP_AD_VP_F, ULP_AD_VP_G, ULP_AD_VP_SCALE_DOT,
+    ULP_AD_VP_SIGMA_DOT, ULP_BITWISE, ULP_ROUNDED_ONCE,
+};
 
 /// The errors of one quantity over one domain, and the bound they must respect.
 pub struct Measured {
@@ -70,7 +73,7 @@ impl Collector {
             rounded: expected,
             offset: 0.0,
         };
-        self.add(quantity, domain, ULP_EXACT, ulp_error(computed, r));
+        self.add(quantity, domain, ULP_BITWISE, ulp_error(computed, r));
     }
 }
 
@@ -326,7 +329,7 @@ fn vp_ve_iddpm_row(
     c.ulps(
         "iDDPM c_noise",
         dom,
-        ULP_EXACT,
+        ULP_BITWISE,
         iddpm.c_noise(s),
         row.output("iddpm_c_noise"),
     );

@@ -1,11 +1,10 @@
 //! Accuracy of every coefficient, schedule value and time step against the mpmath tables of
 //! proofs/reference/ (made by make_tables.py there), measured in ULPs with one named bound per
-//! kind of evaluation (tests/core/accuracy/bounds.rs).
+//! kind of evaluation (`elucidated::tolerance`).
 //!
 //! The table of max and median errors per quantity and domain:
 //! `cargo test --test core accuracy_report -- --nocapture`.
 
-mod bounds;
 mod gappa;
 mod measure;
 pub(crate) mod reference;

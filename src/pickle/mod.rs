@@ -26,6 +26,7 @@ pub mod archive;
 mod calls;
 pub mod globals;
 pub mod machine;
+pub mod module;
 mod reader;
 pub mod tensor;
 pub mod value;

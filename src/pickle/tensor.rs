@@ -103,13 +103,16 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// Checks that every element of the view lies inside a storage of `numel` elements and
-    /// builds it; `at` is the offset reported in errors.
+    /// Checks that every element of the view lies inside a storage of `numel` elements, and
+    /// that the view has no more elements than the storage (so no reading of a tensor allocates
+    /// more than the input holds, whatever its strides), and builds it; `at` is the offset
+    /// reported in errors.
     ///
     /// # Errors
     ///
     /// [`Error::PickleInvalid`] when shape and strides differ in length, the element count or
-    /// the last index overflows, or the view reaches past the storage.
+    /// the last index overflows, the view has more elements than the storage or reaches past
+    /// it.
     pub fn new(
         storage: NodeId,
         dtype: DType,
@@ -140,6 +143,11 @@ impl Tensor {
                 })
                 .and_then(|last| last.checked_add(1))
         };
+        if count > numel.max(1) {
+            return Err(invalid(format!(
+                "tensor of shape {shape:?} has more elements than its storage of {numel}"
+            )));
+        }
         match end {
             Some(end) if end <= numel => Ok(Tensor {
                 storage,

@@ -70,3 +70,29 @@ pub fn check_resample_buffer(
         None => Ok(()),
     }
 }
+
+/// [`check_resample_buffer`] on a safetensors tensor, which must be float32.
+///
+/// # Errors
+///
+/// As [`check_resample_buffer`], and [`Error::InvalidField`] for another element type.
+pub fn check_resample_view(
+    source: &str,
+    name: &str,
+    view: &safetensors::tensor::TensorView<'_>,
+    taps: &[f64],
+) -> Result<()> {
+    if view.dtype() != safetensors::Dtype::F32 {
+        return Err(Error::InvalidField {
+            file: source.to_owned(),
+            field: name.to_owned(),
+            reason: format!("dtype {:?}, not F32", view.dtype()),
+        });
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    check_resample_buffer(source, name, view.shape(), &values, taps)
+}

@@ -169,3 +169,36 @@ fn pickles_that_are_not_networks_are_typed_errors() {
         Err(Error::PickleTruncated { .. })
     ));
 }
+
+#[test]
+fn model_files_with_nvlabs_resample_buffers_load_when_the_buffers_match() -> elucidated::Result<()>
+{
+    use elucidated::nn::checkpoint::save_with_metadata;
+    use elucidated::nn::model::SPEC_KEY;
+    let dir = TempDir::new("convert-buffers");
+    let c = convert("ve_ncsnpp");
+    let meta = || Some(HashMap::from([(SPEC_KEY.to_owned(), c.spec.to_json())]));
+    let (shape, good) = resample_buffer(&c.spec.network.resample_filter);
+    let name = "enc.4x4_down.conv0.resample_filter";
+    let with = |values: Vec<f32>| {
+        let mut t = c.tensors.clone();
+        t.insert(
+            name.to_owned(),
+            Tensor::from_vec(values, shape.as_slice(), &Device::Cpu).expect("buffer"),
+        );
+        t
+    };
+    let ok = dir.join("ok.safetensors");
+    save_with_metadata(&ok, &with(good.clone()), meta())?;
+    let model = Model::load(&ok, &Device::Cpu)?;
+    assert_eq!(*model.spec(), c.spec);
+    let mut tampered = good;
+    tampered[3] *= 2.0;
+    let bad = dir.join("bad.safetensors");
+    save_with_metadata(&bad, &with(tampered), meta())?;
+    assert!(matches!(
+        Model::load(&bad, &Device::Cpu),
+        Err(Error::InvalidField { field, .. }) if field == name
+    ));
+    Ok(())
+}

@@ -2,7 +2,9 @@
 """Writes small network pickles with the structure of NVlabs/edm's `network-snapshot-*.pkl`
 files, for the tests of the crate's pickle reader and converter.
 
-    /work/venv/bin/python scripts/make_nvlabs_fixtures.py [OUT_DIR]   (default tests/data/nvlabs)
+    /work/venv/bin/python scripts/make_nvlabs_fixtures.py [OUT_DIR [SEED_DIR]]
+
+(defaults tests/data/nvlabs and fuzz/corpus/pickle, for the seeds of the `pickle` fuzz target).
 
 Nothing of NVlabs's code is used or copied. The structure is reproduced with stand-in classes
 written here: torch modules with NVlabs's class names, constructor keyword arguments and state
@@ -256,8 +258,28 @@ FIXTURES = {
 LOSS_OF = {"EDMPrecond": "EDMLoss", "VPPrecond": "VPLoss", "VEPrecond": "VELoss"}
 
 
+def write_seeds(out):
+    """Small seeds for the `pickle` fuzz target: one tensor as torch pickles it, and a snapshot
+    dict whose `ema` is a preconditioner around one down-sampling convolution."""
+    os.makedirs(out, exist_ok=True)
+    gen = torch.Generator().manual_seed(7)
+    with open(os.path.join(out, "seed-tensor"), "wb") as f:
+        pickle.dump(torch.randn((2, 3), generator=gen).t(), f)
+    layer = conv(1, 2, 1, [1, 1], down=True)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(layer.weight.shape, generator=gen))
+    ema = make(PRECONDS["EDMPrecond"], children=[("model", layer)], img_resolution=2,
+               img_channels=1, model_type="Conv2d")
+    loss = LOSSES["EDMLoss"]()
+    loss._remember()
+    with open(os.path.join(out, "seed-snapshot"), "wb") as f:
+        pickle.dump(dict(ema=ema, loss_fn=loss, augment_pipe=None,
+                         dataset_kwargs=dict(path="x.zip")), f)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/data/nvlabs"
+    write_seeds(sys.argv[2] if len(sys.argv) > 2 else "fuzz/corpus/pickle")
     os.makedirs(out, exist_ok=True)
     for seed, (name, spec) in enumerate(FIXTURES.items()):
         cls, res, channels, label_dim, pk, mk = spec

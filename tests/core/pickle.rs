@@ -147,3 +147,25 @@ fn numpy_scalars_read_as_floats() {
     assert!(!scales.is_empty());
     assert!(scales.iter().all(|&s| s == 0.5f64.sqrt()));
 }
+
+#[test]
+fn fuzz_seeds_parse_to_well_formed_trees() {
+    let dir: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fuzz", "corpus", "pickle"]
+        .iter()
+        .collect();
+    for name in ["seed-tensor", "seed-snapshot"] {
+        let bytes = std::fs::read(dir.join(name)).expect("seed");
+        let p = pickle::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_well_formed(&p, bytes.len());
+    }
+    // The tensor seed is a transposed 2 x 3 view: shape (3, 2), strides (1, 3).
+    let bytes = std::fs::read(dir.join("seed-tensor")).expect("seed");
+    let p = pickle::parse(&bytes).unwrap();
+    let Node::Tensor(t) = p.node(p.root()) else {
+        panic!("the tensor seed is a {}", p.node(p.root()).kind());
+    };
+    assert_eq!(
+        (t.shape.as_slice(), t.strides.as_slice()),
+        (&[3, 2][..], &[1, 3][..])
+    );
+}

@@ -90,7 +90,9 @@ pub fn convert_bytes(bytes: &[u8], source: &str) -> Result<Converted> {
         Some((class, _)) if class == model_type => {}
         _ => return Err(r.fail("ema.model", format!("not a persistent `{model_type}`"))),
     }
-    let network = r.song_unet(&r.kwargs(model, "ema.model")?)?;
+    let model_kwargs = r.kwargs(model, "ema.model")?;
+    r.forwarded_only(precond_class, &kwargs, &model_kwargs)?;
+    let network = r.song_unet(&model_kwargs)?;
     if network.out_channels != network.in_channels {
         return Err(r.fail(
             "ema.model._init_kwargs.out_channels",
@@ -224,6 +226,36 @@ impl<'a> Reader<'_, 'a> {
             _ => "DhariwalUNet",
         };
         Ok((spec, default_model))
+    }
+
+    /// Checks that each keyword argument of the preconditioner is one of its own (those of
+    /// every preconditioner, and of its class) or one it forwarded to the network.
+    fn forwarded_only(&self, class: &str, kwargs: &Kwargs<'_>, model: &Kwargs<'_>) -> Result<()> {
+        const COMMON: [&str; 5] = [
+            "img_resolution",
+            "img_channels",
+            "label_dim",
+            "use_fp16",
+            "model_type",
+        ];
+        let own: &[&str] = match class {
+            "EDMPrecond" => &["sigma_min", "sigma_max", "sigma_data"],
+            "VPPrecond" => &["beta_d", "beta_min", "M", "epsilon_t"],
+            "VEPrecond" => &["sigma_min", "sigma_max"],
+            _ => &["C_1", "C_2", "M"],
+        };
+        let mut keys: Vec<&str> = kwargs.keys().copied().collect();
+        keys.sort_unstable();
+        match keys
+            .into_iter()
+            .find(|k| !COMMON.contains(k) && !own.contains(k) && !model.contains_key(k))
+        {
+            Some(k) => Err(self.fail(
+                &format!("ema._init_kwargs.{k}"),
+                format!("neither a {class} argument nor one passed to its network"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// SongUNet's configuration from its keyword arguments over NVlabs's defaults.

@@ -202,3 +202,40 @@ fn model_files_with_nvlabs_resample_buffers_load_when_the_buffers_match() -> elu
     ));
     Ok(())
 }
+
+/// The fixture `name` with every occurrence of `from` replaced by `to` (of the same length, so
+/// that every declared length stays right).
+fn relabelled(name: &str, from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(path(name, "pkl")).expect("fixture");
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+        }
+        i += 1;
+    }
+    bytes
+}
+
+#[test]
+fn unsupported_networks_and_inconsistent_arguments_are_named() {
+    // Another network than SongUNet (the model files hold SongUNet only).
+    let bytes = relabelled("edm_ddpmpp", b"SongUNet", b"Dhariwal");
+    assert!(matches!(
+        convert_bytes(&bytes, "adm"),
+        Err(Error::InvalidField { field, .. }) if field == "ema._init_kwargs.model_type"
+    ));
+    // A VP network relabelled VE keeps VP's arguments, which VEPrecond does not take.
+    let bytes = relabelled("vp_ddpmpp_cond", b"VPPrecond", b"VEPrecond");
+    assert!(matches!(
+        convert_bytes(&bytes, "ve?"),
+        Err(Error::InvalidField { field, .. }) if field == "ema._init_kwargs.M"
+    ));
+    // An unknown preconditioner.
+    let bytes = relabelled("ve_ncsnpp", b"VEPrecond", b"XXPrecond");
+    assert!(matches!(
+        convert_bytes(&bytes, "xx"),
+        Err(Error::InvalidField { field, .. }) if field == "ema"
+    ));
+}

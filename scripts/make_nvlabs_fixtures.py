@@ -34,7 +34,12 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-PLACEHOLDER_SRC = "# stand-in module: the original source is not reproduced\n"
+# Longer than 255 bytes, so that it pickles with BINUNICODE as a real module's source does.
+PLACEHOLDER_SRC = (
+    "# Stand-in for the source of the module that defined the pickled classes. The files this\n"
+    "# fixture imitates carry that module's full source here; a reader must keep it as data and\n"
+    "# never run it, so a placeholder of the same type (a str) exercises the same code paths.\n"
+)
 
 
 def _reconstruct_persistent_obj(meta):
@@ -148,7 +153,8 @@ def song_unet_children(img_resolution, in_channels, out_channels, label_dim=0, a
                                        buffers=[("freqs", torch.zeros(noise // 2))],
                                        num_channels=noise)))
     else:
-        kids.append(("map_noise", make(PositionalEmbedding, num_channels=noise)))
+        kids.append(("map_noise", make(PositionalEmbedding, num_channels=noise,
+                                       max_positions=10000, endpoint=True)))
     if label_dim:
         kids.append(("map_label", linear(label_dim, noise)))
     if augment_dim:

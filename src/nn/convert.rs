@@ -334,10 +334,16 @@ impl<'a> Reader<'_, 'a> {
         let expected = spec.tensor_spec()?;
         let mut out = HashMap::with_capacity(expected.len());
         for (name, t) in module::state_dict(self.p, model)? {
-            let values = t
-                .floats(self.p.storage_of(&t)?)
-                .map_err(|e| self.fail(&name, e.to_string()))?;
-            let values: Vec<f32> = values.into_iter().map(|v| v as f32).collect();
+            // Straight to float32, without a float64 copy of the network: float32 weights are
+            // copied exactly, float16 and bfloat16 widened exactly, float64 rounded.
+            let storage = self.p.storage_of(&t)?;
+            let values: Vec<f32> = t
+                .indices()
+                .map(|i| storage.float(i).map(|v| v as f32))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    self.fail(&name, format!("a tensor of {:?}, not floats", t.dtype))
+                })?;
             if name.ends_with(".resample_filter") {
                 check_resample_buffer(
                     self.source,

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
-TARGETS=(schedule_precond steps user_schedule sampler_step discrete)
+TARGETS=(schedule_precond steps user_schedule sampler_step discrete pickle)
 # The fuzz build has its own flags; keep it out of the main crate's target directory.
 TARGET_DIR="$PWD/fuzz/target"
 

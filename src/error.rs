@@ -310,6 +310,49 @@ pub enum Error {
         /// The parser's message.
         detail: String,
     },
+    /// A pickle uses an opcode the reader does not implement (see `crate::pickle`).
+    #[error("pickle: unsupported opcode {opcode:#04x} at byte {offset}")]
+    PickleOpcode {
+        /// The opcode byte.
+        opcode: u8,
+        /// Its offset in the pickle.
+        offset: usize,
+    },
+    /// A pickle names a global (class or function) outside the reader's allow-list.
+    #[error("pickle: global `{module}.{name}` at byte {offset} is not allowed")]
+    PickleGlobal {
+        /// The global's module.
+        module: String,
+        /// The global's name.
+        name: String,
+        /// The offset of the opcode naming it.
+        offset: usize,
+    },
+    /// A pickle ends before an opcode's argument or its STOP.
+    #[error("pickle: truncated at byte {offset}")]
+    PickleTruncated {
+        /// The offset at which more bytes were needed.
+        offset: usize,
+    },
+    /// A pickle exceeds one of the reader's limits (nesting depth, stack, memo).
+    #[error("pickle: {what} exceeds the limit of {limit} at byte {offset}")]
+    PickleLimit {
+        /// The quantity that is too large.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// The offset of the offending opcode.
+        offset: usize,
+    },
+    /// A pickle is well formed opcode by opcode but its content is not what it must be (a
+    /// stack underflow, an argument of the wrong type, a tensor outside its storage, ...).
+    #[error("pickle: invalid content at byte {offset}: {reason}")]
+    PickleInvalid {
+        /// The offset of the offending opcode.
+        offset: usize,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -72,6 +72,7 @@ pub mod metrics;
 pub mod nn;
 pub mod noise;
 pub mod noise_level;
+pub mod pickle;
 pub mod precond;
 pub mod prelude;
 pub mod sampler;

@@ -125,10 +125,37 @@ pub fn load_bytes(
     dtype: DType,
     device: &Device,
 ) -> Result<HashMap<String, Tensor>> {
+    load_bytes_with_filter(bytes, source, spec, None, dtype, device)
+}
+
+/// [`load_bytes`] that also accepts NVlabs's constant `resample_filter` buffers of a network
+/// whose resampling filter taps are `taps`, once each is checked to be exactly the buffer those
+/// taps make ([`super::resample::check_resample_buffer`]); they are not returned.
+///
+/// # Errors
+///
+/// As [`load_bytes`], and [`Error::InvalidField`] for a `resample_filter` buffer that is not
+/// the configuration's.
+pub fn load_bytes_with_filter(
+    bytes: &[u8],
+    source: &str,
+    spec: &TensorSpec,
+    taps: Option<&[f64]>,
+    dtype: DType,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>> {
     let p = source.to_owned();
     let st = deserialize(bytes, source)?;
     let mut names: Vec<&str> = st.names();
     names.sort_unstable();
+    if let Some(taps) = taps {
+        names.retain(|n| spec.contains_key(*n) || !super::resample::is_resample_name(n));
+        for (name, view) in st.tensors() {
+            if !spec.contains_key(&name) && super::resample::is_resample_name(&name) {
+                super::resample::check_resample_view(source, &name, &view, taps)?;
+            }
+        }
+    }
     if let Some(extra) = names.iter().find(|n| !spec.contains_key(**n)) {
         return Err(Error::UnexpectedTensor {
             path: p,

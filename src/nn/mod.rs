@@ -8,12 +8,14 @@
 
 pub mod adam;
 pub mod checkpoint;
+pub mod convert;
 pub mod dhariwal_unet;
 pub mod init;
 pub mod layers;
 pub mod model;
 pub mod ops;
 pub mod precond;
+pub mod resample;
 pub mod sample;
 pub mod song_unet;
 pub mod state;

@@ -9,7 +9,9 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use serde_json::{Value, json};
 
-use super::checkpoint::{TensorSpec, load_bytes, read_metadata, save_with_metadata, tensor_spec};
+use super::checkpoint::{
+    TensorSpec, load_bytes_with_filter, read_metadata, save_with_metadata, tensor_spec,
+};
 use super::ops::OpImpl;
 use super::precond::{NETWORK_DTYPE, Preconditioned, candle};
 use super::song_unet::{DecoderType, EmbeddingType, EncoderType};
@@ -475,6 +477,14 @@ pub fn read_model_file(
         detail: format!("no `{SPEC_KEY}` entry in the header: not a model file"),
     })?;
     let spec = ModelSpec::from_json(text, source)?;
-    let tensors = load_bytes(bytes, source, &spec.tensor_spec()?, NETWORK_DTYPE, device)?;
+    let taps = Some(spec.network.resample_filter.as_slice());
+    let tensors = load_bytes_with_filter(
+        bytes,
+        source,
+        &spec.tensor_spec()?,
+        taps,
+        NETWORK_DTYPE,
+        device,
+    )?;
     Ok((spec, tensors))
 }

@@ -7,5 +7,6 @@ mod common;
 
 mod bad_input;
 mod choices;
+mod convert;
 mod generate;
 mod oracle;

@@ -18,6 +18,8 @@ mod identities_vlb;
 mod knots;
 mod metrics;
 mod noise_level;
+mod pickle;
+mod pickle_hostile;
 mod precond;
 mod schedule;
 mod steps;

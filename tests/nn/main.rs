@@ -7,6 +7,7 @@ mod common;
 
 mod checkpoint;
 mod classifier;
+mod convert;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod data_mnist;

@@ -11,6 +11,8 @@
 mod classifier;
 mod coefficients;
 mod common;
+#[cfg(feature = "candle")]
+mod convert;
 mod discretization;
 mod error;
 #[cfg(feature = "candle")]
@@ -48,6 +50,9 @@ enum Command {
     Oracle(oracle::OracleArgs),
     /// Golden vectors for ports: `export` the reference, `check` a port's answers.
     Vectors(vectors::VectorsArgs),
+    /// Converts an NVlabs/edm network pickle to a model file.
+    #[cfg(feature = "candle")]
+    Convert(convert::ConvertArgs),
     /// Trains the digit classifier used by `edm evaluate`.
     #[cfg(feature = "candle")]
     Classifier(classifier::ClassifierArgs),
@@ -72,6 +77,8 @@ fn main() -> ExitCode {
         Command::Steps(args) => steps::run(args).map(|()| ExitCode::SUCCESS),
         Command::Oracle(args) => oracle::run(args).map(|()| ExitCode::SUCCESS),
         Command::Vectors(args) => vectors::run(args).map_err(error::CliError::from),
+        #[cfg(feature = "candle")]
+        Command::Convert(args) => convert::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]
         Command::Classifier(args) => classifier::run(args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "candle")]

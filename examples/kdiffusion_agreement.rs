@@ -5,15 +5,15 @@
 //! `cargo run --no-default-features --example kdiffusion_agreement -- problem` prints the data
 //! (mean, eigenvectors as rows, eigenvalues, covariance); `... -- run < request.json` reads
 //! `{"sampler": NAME, "sigmas": [...], "latent": [[...], ...], "draws": [{"step", "draw",
-//! "value"}], "eta", "s_noise", "order", "solver_type"}` (latent and draw values one row per
+//! "value"}], "eta", "s_noise", "order", "solver_type", "s_churn", "s_tmin", "s_tmax"}` (latent and draw values one row per
 //! sample) and prints `{"x": rows, "trajectory": [rows per x_i]}` with round-trip floats.
 
 use elucidated::Result;
 use elucidated::analytic::Gaussian;
 use elucidated::noise::NoiseStream;
 use elucidated::sampler::{
-    Ddim, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde, Lms, OdeSampler, Options,
-    Replay, Sample, Sampler, SecondOrder, SigmaGrid, Solver,
+    Churn, Ddim, Dpm2, Dpmpp2m, Dpmpp2sAncestral, DpmppMultistepSde, DpmppSde, Lms, OdeSampler,
+    Options, Replay, Sample, Sampler, SecondOrder, SigmaGrid, Solver, StochasticSampler,
 };
 use elucidated::schedule::Edm;
 use nalgebra::{DMatrix, DVector};
@@ -101,8 +101,22 @@ fn run(request: &Value) -> std::result::Result<Value, String> {
             } else {
                 Solver::HEUN
             };
-            let sampler = OdeSampler::new(&Edm, &sigmas, solver).map_err(|e| e.to_string())?;
-            go(sampler.sample_with(&data, &latent, &mut noise, options()))?
+            let s_churn = number(request, "s_churn", 0.0);
+            if s_churn > 0.0 {
+                let churn = Churn::new(
+                    s_churn,
+                    number(request, "s_tmin", 0.0),
+                    number(request, "s_tmax", f64::INFINITY),
+                    s_noise,
+                )
+                .map_err(|e| e.to_string())?;
+                let sampler = StochasticSampler::new(&Edm, &sigmas, solver, churn)
+                    .map_err(|e| e.to_string())?;
+                go(sampler.sample_with(&data, &latent, &mut noise, options()))?
+            } else {
+                let sampler = OdeSampler::new(&Edm, &sigmas, solver).map_err(|e| e.to_string())?;
+                go(sampler.sample_with(&data, &latent, &mut noise, options()))?
+            }
         }
         "dpm_2" => go(Dpm2::new(&grid).sample_with(&data, &latent, &mut noise, options()))?,
         "lms" => {

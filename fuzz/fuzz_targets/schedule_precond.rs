@@ -159,6 +159,7 @@ fn check_table_error(c1: f64, c2: f64, m: usize, e: &Error) {
                     | Error::OutOfRange { .. }
                     | Error::Negative { .. }
                     | Error::CountTooSmall { .. }
+                    | Error::CountOutOfRange { .. }
             )
         });
     }

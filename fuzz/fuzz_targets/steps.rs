@@ -116,6 +116,7 @@ fn construction_error(e: &Error) -> bool {
             | Error::OutOfRange { .. }
             | Error::InvalidSigmaRange { .. }
             | Error::CountTooSmall { .. }
+            | Error::CountOutOfRange { .. }
     )
 }
 

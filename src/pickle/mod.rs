@@ -25,6 +25,7 @@
 pub mod archive;
 mod calls;
 pub mod globals;
+mod id;
 pub mod machine;
 pub mod module;
 mod reader;

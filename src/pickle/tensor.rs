@@ -1,7 +1,7 @@
 //! Tensors and storages as data: a storage is a typed run of little-endian bytes borrowed from
 //! the pickle; a tensor is a strided view into one, checked to lie inside it when it is built.
 
-use super::value::NodeId;
+use super::id::NodeId;
 use crate::error::{Error, Result};
 
 /// Element type of a storage, named after its torch storage class.

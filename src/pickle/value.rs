@@ -3,12 +3,9 @@
 //! references), and no hostile stream can make the tree larger than the opcodes that built it.
 
 use super::globals::Global;
+pub use super::id::NodeId;
 use super::tensor::{Storage, Tensor};
 use crate::error::{Error, Result};
-
-/// Index of a [`Node`] in a [`Pickle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NodeId(pub(crate) usize);
 
 /// One value. Strings and bytes borrow the pickle's bytes.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@
 use super::ddim::AncestralSplit;
 use super::grid::SigmaGrid;
 use super::noise::{NoiseRequest, NoiseSource};
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
 use crate::state::State;
@@ -27,8 +27,7 @@ fn geometric_mean(a: f64, b: f64) -> f64 {
 /// k-diffusion's exp of the mean of the logarithms (the same number up to rounding).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dpm2 {
-    sigma: Vec<f64>,
-    scale: Vec<f64>,
+    grid: SigmaGrid,
     splits: Option<(Vec<AncestralSplit>, f64)>,
 }
 
@@ -36,8 +35,7 @@ impl Dpm2 {
     /// Deterministic DPM-2 along `grid`.
     pub fn new(grid: &SigmaGrid) -> Self {
         Dpm2 {
-            sigma: grid.sigmas().to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             splits: None,
         }
     }
@@ -52,8 +50,7 @@ impl Dpm2 {
             .map(|w| AncestralSplit::new(w[0], w[1], eta))
             .collect::<Result<_>>()?;
         Ok(Dpm2 {
-            sigma: sigma.to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             splits: Some((splits, s_noise)),
         })
     }
@@ -61,7 +58,7 @@ impl Dpm2 {
     /// The level the deterministic part of step i goes to and the noise it adds after.
     fn target(&self, i: usize) -> (f64, f64) {
         match &self.splits {
-            None => (self.sigma[i + 1], 0.0),
+            None => (self.grid.sigmas()[i + 1], 0.0),
             Some((splits, s_noise)) => (splits[i].down, splits[i].up * s_noise),
         }
     }
@@ -69,7 +66,7 @@ impl Dpm2 {
 
 impl Sampler for Dpm2 {
     fn steps(&self) -> usize {
-        self.sigma.len() - 1
+        self.grid.steps()
     }
 
     fn nfe(&self) -> usize {
@@ -90,38 +87,25 @@ impl Sampler for Dpm2 {
         D: Denoiser<S> + ?Sized,
         N: NoiseSource<S> + ?Sized,
     {
-        let (sigma, scale) = (&self.sigma, &self.scale);
-        let mut y = latent.scale(sigma[0])?;
-        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
-        for i in 0..self.steps() {
-            let s = sigma[i];
-            let (to, noise_std) = self.target(i);
-            let denoised = run.denoise(&y, s)?;
-            let request = NoiseRequest {
-                step: i,
-                draw: 0,
-                sigma_from: s,
-                sigma_to: sigma[i + 1],
-            };
-            if to == 0.0 {
-                // Euler to 0: y + (0 - s)(y - D)/s = D; no noise can follow.
-                y.lin_comb_assign(0.0, &denoised, 1.0)?;
-            } else {
-                let mid = geometric_mean(s, to);
-                let r1 = (mid - s) / s;
-                let y_mid = y.lin_comb(1.0 + r1, &denoised, -r1)?;
-                let denoised_mid = run.denoise(&y_mid, mid)?;
-                let r2 = (to - s) / mid;
-                y.lin_comb3_assign(1.0, &y_mid, r2, &denoised_mid, -r2)?;
-                if noise_std > 0.0 {
-                    let eps = run.draw(&y, request)?;
-                    y.lin_comb_assign(1.0, &eps, noise_std)?;
+        let sigma = self.grid.sigmas();
+        self.grid
+            .run((denoiser, latent, noise), options, |run, y, i| {
+                let s = sigma[i];
+                let (to, noise_std) = self.target(i);
+                let denoised = run.denoise(y, s)?;
+                if to == 0.0 {
+                    // Euler to 0: y + (0 - s)(y - D)/s = D; no noise can follow.
+                    y.lin_comb_assign(0.0, &denoised, 1.0)?;
                 } else {
-                    run.unused_draw(&y, request)?;
+                    let mid = geometric_mean(s, to);
+                    let r1 = (mid - s) / s;
+                    let y_mid = y.lin_comb(1.0 + r1, &denoised, -r1)?;
+                    let denoised_mid = run.denoise(&y_mid, mid)?;
+                    let r2 = (to - s) / mid;
+                    y.lin_comb3_assign(1.0, &y_mid, r2, &denoised_mid, -r2)?;
+                    run.add_noise(y, NoiseRequest::single(i, s, sigma[i + 1]), noise_std)?;
                 }
-            }
-            run.step_done(i, (s, sigma[i + 1]), (&y, scale[i + 1]), &denoised)?;
-        }
-        run.finish(y, scale[self.steps()])
+                Ok(denoised)
+            })
     }
 }

@@ -4,7 +4,7 @@
 use super::ddim::AncestralSplit;
 use super::grid::SigmaGrid;
 use super::noise::{NoiseRequest, NoiseSource};
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
 use crate::state::State;
@@ -20,8 +20,7 @@ use crate::state::State;
 /// at sigma = 0, as k-diffusion adds it. NFE: 2 per step with sigma_down > 0, else 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dpmpp2sAncestral {
-    sigma: Vec<f64>,
-    scale: Vec<f64>,
+    grid: SigmaGrid,
     splits: Vec<AncestralSplit>,
     s_noise: f64,
 }
@@ -37,8 +36,7 @@ impl Dpmpp2sAncestral {
             .map(|w| AncestralSplit::new(w[0], w[1], eta))
             .collect::<Result<_>>()?;
         Ok(Dpmpp2sAncestral {
-            sigma: sigma.to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             splits,
             s_noise,
         })
@@ -47,7 +45,7 @@ impl Dpmpp2sAncestral {
 
 impl Sampler for Dpmpp2sAncestral {
     fn steps(&self) -> usize {
-        self.sigma.len() - 1
+        self.grid.steps()
     }
 
     fn nfe(&self) -> usize {
@@ -69,38 +67,25 @@ impl Sampler for Dpmpp2sAncestral {
         D: Denoiser<S> + ?Sized,
         N: NoiseSource<S> + ?Sized,
     {
-        let (sigma, scale) = (&self.sigma, &self.scale);
-        let mut y = latent.scale(sigma[0])?;
-        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
-        for i in 0..self.steps() {
-            let (s, next) = (sigma[i], sigma[i + 1]);
-            let split = self.splits[i];
-            let denoised = run.denoise(&y, s)?;
-            if split.down == 0.0 {
-                y.lin_comb_assign(0.0, &denoised, 1.0)?;
-            } else {
-                let mid = s.sqrt() * split.down.sqrt();
-                let y_mid = y.lin_comb(mid / s, &denoised, (s - mid) / s)?;
-                let denoised_mid = run.denoise(&y_mid, mid)?;
-                y.lin_comb_assign(split.down / s, &denoised_mid, (s - split.down) / s)?;
-            }
-            if next > 0.0 {
-                let request = NoiseRequest {
-                    step: i,
-                    draw: 0,
-                    sigma_from: s,
-                    sigma_to: next,
-                };
-                let noise_std = split.up * self.s_noise;
-                if noise_std > 0.0 {
-                    let eps = run.draw(&y, request)?;
-                    y.lin_comb_assign(1.0, &eps, noise_std)?;
+        let sigma = self.grid.sigmas();
+        self.grid
+            .run((denoiser, latent, noise), options, |run, y, i| {
+                let (s, next) = (sigma[i], sigma[i + 1]);
+                let split = self.splits[i];
+                let denoised = run.denoise(y, s)?;
+                if split.down == 0.0 {
+                    y.lin_comb_assign(0.0, &denoised, 1.0)?;
                 } else {
-                    run.unused_draw(&y, request)?;
+                    let mid = s.sqrt() * split.down.sqrt();
+                    let y_mid = y.lin_comb(mid / s, &denoised, (s - mid) / s)?;
+                    let denoised_mid = run.denoise(&y_mid, mid)?;
+                    y.lin_comb_assign(split.down / s, &denoised_mid, (s - split.down) / s)?;
                 }
-            }
-            run.step_done(i, (s, next), (&y, scale[i + 1]), &denoised)?;
-        }
-        run.finish(y, scale[self.steps()])
+                if next > 0.0 {
+                    let request = NoiseRequest::single(i, s, next);
+                    run.add_noise(y, request, split.up * self.s_noise)?;
+                }
+                Ok(denoised)
+            })
     }
 }

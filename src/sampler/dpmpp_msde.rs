@@ -4,7 +4,7 @@
 
 use super::grid::SigmaGrid;
 use super::noise::{NoiseRequest, NoiseSource};
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
 use crate::state::State;
@@ -30,8 +30,7 @@ pub enum SecondOrder {
 /// sigma_{i+1}) is formed from the ratio, not as the difference of two logarithms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DpmppMultistepSde {
-    sigma: Vec<f64>,
-    scale: Vec<f64>,
+    grid: SigmaGrid,
     eta: f64,
     s_noise: f64,
     order: Order,
@@ -52,8 +51,7 @@ impl DpmppMultistepSde {
         in_range("eta", eta, 0.0, f64::MAX)?;
         in_range("s_noise", s_noise, 0.0, f64::MAX)?;
         Ok(DpmppMultistepSde {
-            sigma: grid.sigmas().to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             eta,
             s_noise,
             order,
@@ -85,7 +83,7 @@ impl DpmppMultistepSde {
 
 impl Sampler for DpmppMultistepSde {
     fn steps(&self) -> usize {
-        self.sigma.len() - 1
+        self.grid.steps()
     }
 
     fn nfe(&self) -> usize {
@@ -104,42 +102,29 @@ impl Sampler for DpmppMultistepSde {
         D: Denoiser<S> + ?Sized,
         N: NoiseSource<S> + ?Sized,
     {
-        let (sigma, scale) = (&self.sigma, &self.scale);
-        let mut y = latent.scale(sigma[0])?;
-        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
+        let sigma = self.grid.sigmas();
         // The previous outputs D_{i-1}, D_{i-2} and step lengths h_{i-1}, h_{i-2} in lambda.
         let mut history: Vec<(S, f64)> = Vec::with_capacity(3);
-        for i in 0..self.steps() {
-            let (s, next) = (sigma[i], sigma[i + 1]);
-            let denoised = run.denoise(&y, s)?;
-            let h = (s / next).ln();
-            if next == 0.0 {
-                y.lin_comb_assign(0.0, &denoised, 1.0)?;
-            } else {
-                let eta_h = self.eta * h;
-                let h_eta = h + eta_h;
-                let phi1 = -(-h_eta).exp_m1();
-                y.lin_comb_assign((next / s) * (-eta_h).exp(), &denoised, phi1)?;
-                self.correct(&mut y, &denoised, &history, (h, h_eta, phi1))?;
-                let noise_std = next * (-(-2.0 * eta_h).exp_m1()).sqrt() * self.s_noise;
-                let request = NoiseRequest {
-                    step: i,
-                    draw: 0,
-                    sigma_from: s,
-                    sigma_to: next,
-                };
-                if noise_std > 0.0 {
-                    let eps = run.draw(&y, request)?;
-                    y.lin_comb_assign(1.0, &eps, noise_std)?;
+        self.grid
+            .run((denoiser, latent, noise), options, |run, y, i| {
+                let (s, next) = (sigma[i], sigma[i + 1]);
+                let denoised = run.denoise(y, s)?;
+                let h = (s / next).ln();
+                if next == 0.0 {
+                    y.lin_comb_assign(0.0, &denoised, 1.0)?;
                 } else {
-                    run.unused_draw(&y, request)?;
+                    let eta_h = self.eta * h;
+                    let h_eta = h + eta_h;
+                    let phi1 = -(-h_eta).exp_m1();
+                    y.lin_comb_assign((next / s) * (-eta_h).exp(), &denoised, phi1)?;
+                    self.correct(y, &denoised, &history, (h, h_eta, phi1))?;
+                    let noise_std = next * (-(-2.0 * eta_h).exp_m1()).sqrt() * self.s_noise;
+                    run.add_noise(y, NoiseRequest::single(i, s, next), noise_std)?;
                 }
-            }
-            run.step_done(i, (s, next), (&y, scale[i + 1]), &denoised)?;
-            history.insert(0, (denoised, h));
-            history.truncate(2);
-        }
-        run.finish(y, scale[self.steps()])
+                history.insert(0, (denoised.clone(), h));
+                history.truncate(2);
+                Ok(denoised)
+            })
     }
 }
 

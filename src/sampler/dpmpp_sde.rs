@@ -6,7 +6,7 @@
 use super::ddim::AncestralSplit;
 use super::grid::SigmaGrid;
 use super::noise::{NoiseRequest, NoiseSource};
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
 use crate::state::State;
@@ -26,8 +26,7 @@ use crate::state::State;
 /// D (I08). NFE: 2 per step, 1 on the step to 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DpmppSde {
-    sigma: Vec<f64>,
-    scale: Vec<f64>,
+    grid: SigmaGrid,
     eta: f64,
     s_noise: f64,
 }
@@ -39,48 +38,29 @@ impl DpmppSde {
         in_range("eta", eta, 0.0, f64::MAX)?;
         in_range("s_noise", s_noise, 0.0, f64::MAX)?;
         Ok(DpmppSde {
-            sigma: grid.sigmas().to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             eta,
             s_noise,
         })
     }
 }
 
-/// y <- (down/sigma) y + (1 - down/sigma) D + noise_std eps: the first-order DPM-Solver++ step
-/// to `down`, then the noise of draw `request` (drawn only where noise_std > 0, or under the
-/// every-step convention).
-fn step_and_noise<S, D, N>(
-    run: &mut Run<'_, '_, S, D, N>,
+/// y <- (down/sigma) y + (1 - down/sigma) D: the first-order DPM-Solver++ step to `down` (I35).
+fn first_order_step<S: State>(
     y: &mut S,
     (sigma, denoised): (f64, &S),
     split: AncestralSplit,
-    noise_scale: f64,
-    request: NoiseRequest,
-) -> Result<()>
-where
-    S: State,
-    D: Denoiser<S> + ?Sized,
-    N: NoiseSource<S> + ?Sized,
-{
-    let keep = split.down / sigma;
-    y.lin_comb_assign(keep, denoised, (sigma - split.down) / sigma)?;
-    let noise_std = split.up * noise_scale;
-    if noise_std > 0.0 {
-        let eps = run.draw(y, request)?;
-        y.lin_comb_assign(1.0, &eps, noise_std)
-    } else {
-        run.unused_draw(y, request)
-    }
+) -> Result<()> {
+    y.lin_comb_assign(split.down / sigma, denoised, (sigma - split.down) / sigma)
 }
 
 impl Sampler for DpmppSde {
     fn steps(&self) -> usize {
-        self.sigma.len() - 1
+        self.grid.steps()
     }
 
     fn nfe(&self) -> usize {
-        2 * self.steps() - usize::from(self.sigma[self.steps()] == 0.0)
+        2 * self.steps() - usize::from(self.grid.sigmas()[self.steps()] == 0.0)
     }
 
     fn sample_with<S, D, N>(
@@ -95,40 +75,31 @@ impl Sampler for DpmppSde {
         D: Denoiser<S> + ?Sized,
         N: NoiseSource<S> + ?Sized,
     {
-        let (sigma, scale) = (&self.sigma, &self.scale);
-        let mut y = latent.scale(sigma[0])?;
-        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
-        for i in 0..self.steps() {
-            let (s, next) = (sigma[i], sigma[i + 1]);
-            let denoised = run.denoise(&y, s)?;
-            if next == 0.0 {
-                y.lin_comb_assign(0.0, &denoised, 1.0)?;
-            } else {
-                let mid = s.sqrt() * next.sqrt();
-                let request = |draw, sigma_to| NoiseRequest {
-                    step: i,
-                    draw,
-                    sigma_from: s,
-                    sigma_to,
-                };
-                let mut y_mid = y.clone();
-                let first = AncestralSplit::new(s, mid, self.eta)?;
-                let at = (s, &denoised);
-                step_and_noise(
-                    &mut run,
-                    &mut y_mid,
-                    at,
-                    first,
-                    self.s_noise,
-                    request(0, mid),
-                )?;
-                let denoised_mid = run.denoise(&y_mid, mid)?;
-                let second = AncestralSplit::new(s, next, self.eta)?;
-                let at = (s, &denoised_mid);
-                step_and_noise(&mut run, &mut y, at, second, self.s_noise, request(1, next))?;
-            }
-            run.step_done(i, (s, next), (&y, scale[i + 1]), &denoised)?;
-        }
-        run.finish(y, scale[self.steps()])
+        let sigma = self.grid.sigmas();
+        self.grid
+            .run((denoiser, latent, noise), options, |run, y, i| {
+                let (s, next) = (sigma[i], sigma[i + 1]);
+                let denoised = run.denoise(y, s)?;
+                if next == 0.0 {
+                    y.lin_comb_assign(0.0, &denoised, 1.0)?;
+                } else {
+                    let mid = s.sqrt() * next.sqrt();
+                    let request = |draw, sigma_to| NoiseRequest {
+                        step: i,
+                        draw,
+                        sigma_from: s,
+                        sigma_to,
+                    };
+                    let mut y_mid = y.clone();
+                    let first = AncestralSplit::new(s, mid, self.eta)?;
+                    first_order_step(&mut y_mid, (s, &denoised), first)?;
+                    run.add_noise(&mut y_mid, request(0, mid), first.up * self.s_noise)?;
+                    let denoised_mid = run.denoise(&y_mid, mid)?;
+                    let second = AncestralSplit::new(s, next, self.eta)?;
+                    first_order_step(y, (s, &denoised_mid), second)?;
+                    run.add_noise(y, request(1, next), second.up * self.s_noise)?;
+                }
+                Ok(denoised)
+            })
     }
 }

@@ -2,10 +2,14 @@
 //! (`TimeGrid`, for the ODE and SDE solvers), or just the noise levels and scales
 //! ([`SigmaGrid`], for DDIM, DDPM and DPM-Solver++, which never differentiate the schedule).
 
+use super::noise::NoiseSource;
+use super::run::{Options, Run, Sample};
 use crate::ddpm::BetaSchedule;
+use crate::denoiser::Denoiser;
 use crate::error::{Error, Result, finite, positive};
 use crate::schedule::Schedule;
 use crate::sde::Coefficients;
+use crate::state::State;
 
 fn too_few(name: &'static str, value: usize) -> Error {
     Error::CountTooSmall {
@@ -200,5 +204,30 @@ impl SigmaGrid {
     /// s_0, ..., s_N.
     pub fn scales(&self) -> &[f64] {
         &self.scale
+    }
+
+    /// The loop of a sampler along the grid for the unscaled state y = x/s: y_0 = sigma_0
+    /// `latent`, then `step(run, y, i)` moves y from sigma_i to sigma_{i+1} and returns the
+    /// step's first denoiser output, reported with x_{i+1} = s_{i+1} y; the result is
+    /// x_N = s_N y_N.
+    pub(crate) fn run<S, D, N>(
+        &self,
+        (denoiser, latent, noise): (&D, &S, &mut N),
+        options: Options<'_, S>,
+        mut step: impl FnMut(&mut Run<'_, '_, S, D, N>, &mut S, usize) -> Result<S>,
+    ) -> Result<Sample<S>>
+    where
+        S: State,
+        D: Denoiser<S> + ?Sized,
+        N: NoiseSource<S> + ?Sized,
+    {
+        let (sigma, scale) = (&self.sigma, &self.scale);
+        let mut y = latent.scale(sigma[0])?;
+        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
+        for i in 0..self.steps() {
+            let denoised = step(&mut run, &mut y, i)?;
+            run.step_done(i, (sigma[i], sigma[i + 1]), (&y, scale[i + 1]), &denoised)?;
+        }
+        run.finish(y, scale[self.steps()])
     }
 }

@@ -4,7 +4,7 @@
 
 use super::grid::SigmaGrid;
 use super::noise::NoiseSource;
-use super::run::{Options, Run, Sample, Sampler};
+use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Error, Result};
 use crate::state::State;
@@ -50,8 +50,7 @@ fn coefficients(sigma: &[f64], i: usize, p: usize) -> Vec<f64> {
 /// in sigma (DDIM at eta = 0). NFE = N.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lms {
-    sigma: Vec<f64>,
-    scale: Vec<f64>,
+    grid: SigmaGrid,
     coefficients: Vec<Vec<f64>>,
 }
 
@@ -71,8 +70,7 @@ impl Lms {
             .map(|i| coefficients(sigma, i, (i + 1).min(order)))
             .collect();
         Ok(Lms {
-            sigma: sigma.to_vec(),
-            scale: grid.scales().to_vec(),
+            grid: grid.clone(),
             coefficients,
         })
     }
@@ -85,7 +83,7 @@ impl Lms {
 
 impl Sampler for Lms {
     fn steps(&self) -> usize {
-        self.sigma.len() - 1
+        self.grid.steps()
     }
 
     fn nfe(&self) -> usize {
@@ -104,21 +102,19 @@ impl Sampler for Lms {
         D: Denoiser<S> + ?Sized,
         N: NoiseSource<S> + ?Sized,
     {
-        let (sigma, scale) = (&self.sigma, &self.scale);
-        let mut y = latent.scale(sigma[0])?;
-        let mut run = Run::start(denoiser, noise, options, self.steps(), (&y, scale[0]))?;
+        let sigma = self.grid.sigmas();
         // d_i, d_{i-1}, ... most recent first.
         let mut slopes: Vec<S> = Vec::with_capacity(MAX_LMS_ORDER);
-        for (i, c) in self.coefficients.iter().enumerate() {
-            let s = sigma[i];
-            let denoised = run.denoise(&y, s)?;
-            slopes.insert(0, y.lin_comb(1.0 / s, &denoised, -1.0 / s)?);
-            slopes.truncate(c.len());
-            for (d, &cj) in slopes.iter().zip(c) {
-                y.lin_comb_assign(1.0, d, cj)?;
-            }
-            run.step_done(i, (s, sigma[i + 1]), (&y, scale[i + 1]), &denoised)?;
-        }
-        run.finish(y, scale[self.steps()])
+        self.grid
+            .run((denoiser, latent, noise), options, |run, y, i| {
+                let (s, c) = (sigma[i], &self.coefficients[i]);
+                let denoised = run.denoise(y, s)?;
+                slopes.insert(0, y.lin_comb(1.0 / s, &denoised, -1.0 / s)?);
+                slopes.truncate(c.len());
+                for (d, &cj) in slopes.iter().zip(c) {
+                    y.lin_comb_assign(1.0, d, cj)?;
+                }
+                Ok(denoised)
+            })
     }
 }

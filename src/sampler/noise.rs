@@ -33,6 +33,18 @@ pub struct NoiseRequest {
     pub sigma_to: f64,
 }
 
+impl NoiseRequest {
+    /// The only draw (draw 0) of step `step`, over the step's own levels.
+    pub fn single(step: usize, sigma_from: f64, sigma_to: f64) -> Self {
+        NoiseRequest {
+            step,
+            draw: 0,
+            sigma_from,
+            sigma_to,
+        }
+    }
+}
+
 /// Which draws a run makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NoiseConvention {

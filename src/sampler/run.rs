@@ -299,6 +299,17 @@ where
         Ok(())
     }
 
+    /// y <- y + `std` eps with eps the draw for `request` where `std > 0`; where `std = 0` the
+    /// draw is [`Run::unused_draw`].
+    pub fn add_noise(&mut self, y: &mut S, request: NoiseRequest, std: f64) -> Result<()> {
+        if std > 0.0 {
+            let eps = self.draw(y, request)?;
+            y.lin_comb_assign(1.0, &eps, std)
+        } else {
+            self.unused_draw(y, request)
+        }
+    }
+
     /// Denoiser evaluations so far.
     pub fn nfe(&self) -> usize {
         self.nfe

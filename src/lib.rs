@@ -5,8 +5,9 @@
 //! Models", NeurIPS 2022, arXiv:2206.00364).
 //!
 //! Every coefficient is derived from two functions of a [`schedule::Schedule`]: the noise level
-//! sigma(t) and the scale s(t). Identities are catalogued as I01–I31; each is cited by the code
-//! that relies on it, proved in `proofs/`, and tested by a test named after it.
+//! sigma(t) and the scale s(t). Identities are catalogued as I01–I39; each one implemented is
+//! cited by the code that relies on it, tested by a test named after it, and proved in `proofs/`
+//! where a proof is within reach (`proofs/README.md` says which).
 //!
 //! ## A schedule, its coefficients and a sampler, checked against the exact solution
 //!

@@ -6,8 +6,13 @@ use core::str::FromStr;
 
 use super::churn::Churn;
 use super::ddim::Ddim;
+use super::dpm2::Dpm2;
 use super::dpmpp::Dpmpp2m;
+use super::dpmpp_2s::Dpmpp2sAncestral;
+use super::dpmpp_msde::{DpmppMultistepSde, SecondOrder};
+use super::dpmpp_sde::DpmppSde;
 use super::grid::SigmaGrid;
+use super::lms::{Lms, MAX_LMS_ORDER};
 use super::noise::NoiseSource;
 use super::ode::OdeSampler;
 use super::plan::Solver;
@@ -37,11 +42,25 @@ pub enum SamplerName {
     Stochastic,
     /// Euler–Maruyama on the reverse SDE.
     Sde,
+    /// k-diffusion's DPM-2 (second order, 2N - 1 evaluations).
+    Dpm2,
+    /// DPM-2 ancestral, eta = 1, s_noise = 1.
+    Dpm2Ancestral,
+    /// Linear multistep in sigma, order 4.
+    Lms,
+    /// DPM-Solver++(2S) ancestral, eta = 1, s_noise = 1.
+    Dpmpp2sAncestral,
+    /// DPM-Solver++ SDE (r = 1/2), eta = 1, s_noise = 1.
+    DpmppSde,
+    /// DPM-Solver++(2M) SDE (midpoint form), eta = 1, s_noise = 1.
+    Dpmpp2mSde,
+    /// DPM-Solver++(3M) SDE as k-diffusion computes it, eta = 1, s_noise = 1.
+    Dpmpp3mSde,
 }
 
 impl SamplerName {
     /// Every name, in the CLI's order.
-    pub const ALL: [SamplerName; 7] = [
+    pub const ALL: [SamplerName; 14] = [
         SamplerName::Euler,
         SamplerName::Heun,
         SamplerName::Dpmpp2m,
@@ -49,6 +68,13 @@ impl SamplerName {
         SamplerName::Ancestral,
         SamplerName::Stochastic,
         SamplerName::Sde,
+        SamplerName::Dpm2,
+        SamplerName::Dpm2Ancestral,
+        SamplerName::Lms,
+        SamplerName::Dpmpp2sAncestral,
+        SamplerName::DpmppSde,
+        SamplerName::Dpmpp2mSde,
+        SamplerName::Dpmpp3mSde,
     ];
 
     /// The name as the CLI spells it.
@@ -61,11 +87,19 @@ impl SamplerName {
             SamplerName::Ancestral => "ancestral",
             SamplerName::Stochastic => "stochastic",
             SamplerName::Sde => "sde",
+            SamplerName::Dpm2 => "dpm2",
+            SamplerName::Dpm2Ancestral => "dpm2-ancestral",
+            SamplerName::Lms => "lms",
+            SamplerName::Dpmpp2sAncestral => "dpmpp2s-ancestral",
+            SamplerName::DpmppSde => "dpmpp-sde",
+            SamplerName::Dpmpp2mSde => "dpmpp2m-sde",
+            SamplerName::Dpmpp3mSde => "dpmpp3m-sde",
         }
     }
 
     /// The sampler with its default parameters: `ddim` is eta = 0, `ancestral` is DDIM at
-    /// eta = 1, and `stochastic` is Algorithm 2 with [`SamplerKind::DEFAULT_CHURN`].
+    /// eta = 1, `stochastic` is Algorithm 2 with [`SamplerKind::DEFAULT_CHURN`], `lms` is of
+    /// order 4, and k-diffusion's stochastic samplers take its defaults eta = 1, s_noise = 1.
     ///
     /// # Errors
     ///
@@ -82,6 +116,15 @@ impl SamplerName {
                 SamplerKind::Stochastic(Churn::new(s_churn, s_tmin, s_tmax, s_noise)?)
             }
             SamplerName::Sde => SamplerKind::ReverseSde,
+            SamplerName::Dpm2 => SamplerKind::Dpm2,
+            SamplerName::Dpm2Ancestral => SamplerKind::Dpm2Ancestral { eta: 1.0 },
+            SamplerName::Lms => SamplerKind::Lms {
+                order: MAX_LMS_ORDER,
+            },
+            SamplerName::Dpmpp2sAncestral => SamplerKind::Dpmpp2sAncestral { eta: 1.0 },
+            SamplerName::DpmppSde => SamplerKind::DpmppSde { eta: 1.0 },
+            SamplerName::Dpmpp2mSde => SamplerKind::Dpmpp2mSde { eta: 1.0 },
+            SamplerName::Dpmpp3mSde => SamplerKind::Dpmpp3mSde { eta: 1.0 },
         })
     }
 }
@@ -125,6 +168,38 @@ pub enum SamplerKind {
     Stochastic(Churn),
     /// Euler–Maruyama on Song et al.'s reverse SDE (beta = sigma'/sigma).
     ReverseSde,
+    /// DPM-2 ([`Dpm2::new`]).
+    Dpm2,
+    /// DPM-2 ancestral with the given eta ([`Dpm2::ancestral`], s_noise = 1).
+    Dpm2Ancestral {
+        /// eta.
+        eta: f64,
+    },
+    /// Linear multistep of the given order ([`Lms`]).
+    Lms {
+        /// Order, 1 to 4.
+        order: usize,
+    },
+    /// DPM-Solver++(2S) ancestral with the given eta (s_noise = 1).
+    Dpmpp2sAncestral {
+        /// eta.
+        eta: f64,
+    },
+    /// DPM-Solver++ SDE with the given eta (s_noise = 1).
+    DpmppSde {
+        /// eta.
+        eta: f64,
+    },
+    /// DPM-Solver++(2M) SDE, midpoint form, with the given eta (s_noise = 1).
+    Dpmpp2mSde {
+        /// eta.
+        eta: f64,
+    },
+    /// DPM-Solver++(3M) SDE as k-diffusion computes it, with the given eta (s_noise = 1).
+    Dpmpp3mSde {
+        /// eta.
+        eta: f64,
+    },
 }
 
 impl SamplerKind {
@@ -144,17 +219,33 @@ impl SamplerKind {
     /// rather than following the PF-ODE from its x_0).
     pub fn is_stochastic(&self) -> bool {
         match self {
-            SamplerKind::Ddim { eta } => *eta > 0.0,
+            SamplerKind::Ddim { eta }
+            | SamplerKind::Dpm2Ancestral { eta }
+            | SamplerKind::Dpmpp2sAncestral { eta }
+            | SamplerKind::DpmppSde { eta }
+            | SamplerKind::Dpmpp2mSde { eta }
+            | SamplerKind::Dpmpp3mSde { eta } => *eta > 0.0,
             SamplerKind::Stochastic(_) | SamplerKind::ReverseSde => true,
-            _ => false,
+            SamplerKind::Euler
+            | SamplerKind::Heun
+            | SamplerKind::Dpmpp2m
+            | SamplerKind::Dpm2
+            | SamplerKind::Lms { .. } => false,
         }
     }
 
     /// The number of steps N whose NFE is at most `nfe` and closest to it: (nfe + 1) / 2 for
-    /// the Heun-based samplers (2N - 1 evaluations), nfe for the others. At least 1.
+    /// the samplers with two evaluations per step but one on the last (Heun, Algorithm 2,
+    /// DPM-2 and its ancestral form at eta >= 1 ... — 2N - 1 evaluations), nfe for the others.
+    /// At least 1.
     pub fn steps_for_nfe(&self, nfe: usize) -> usize {
         match self {
-            SamplerKind::Heun | SamplerKind::Stochastic(_) => nfe.div_ceil(2),
+            SamplerKind::Heun
+            | SamplerKind::Stochastic(_)
+            | SamplerKind::Dpm2
+            | SamplerKind::Dpm2Ancestral { .. }
+            | SamplerKind::Dpmpp2sAncestral { .. }
+            | SamplerKind::DpmppSde { .. } => nfe.div_ceil(2),
             _ => nfe,
         }
         .max(1)
@@ -162,15 +253,12 @@ impl SamplerKind {
 
     /// The sampler for `schedule` at `times`.
     pub fn build<S: Schedule>(&self, schedule: &S, times: &[f64]) -> Result<AnySampler> {
+        let grid = || SigmaGrid::from_schedule(schedule, times);
         Ok(match *self {
             SamplerKind::Euler => AnySampler::Ode(OdeSampler::new(schedule, times, Solver::Euler)?),
             SamplerKind::Heun => AnySampler::Ode(OdeSampler::new(schedule, times, Solver::HEUN)?),
-            SamplerKind::Dpmpp2m => {
-                AnySampler::Dpmpp2m(Dpmpp2m::new(&SigmaGrid::from_schedule(schedule, times)?))
-            }
-            SamplerKind::Ddim { eta } => {
-                AnySampler::Ddim(Ddim::new(&SigmaGrid::from_schedule(schedule, times)?, eta)?)
-            }
+            SamplerKind::Dpmpp2m => AnySampler::Dpmpp2m(Dpmpp2m::new(&grid()?)),
+            SamplerKind::Ddim { eta } => AnySampler::Ddim(Ddim::new(&grid()?, eta)?),
             SamplerKind::Stochastic(churn) => AnySampler::Stochastic(StochasticSampler::new(
                 schedule,
                 times,
@@ -178,6 +266,23 @@ impl SamplerKind {
                 churn,
             )?),
             SamplerKind::ReverseSde => AnySampler::ReverseSde(ReverseSde::song(schedule, times)?),
+            SamplerKind::Dpm2 => AnySampler::Dpm2(Dpm2::new(&grid()?)),
+            SamplerKind::Dpm2Ancestral { eta } => {
+                AnySampler::Dpm2(Dpm2::ancestral(&grid()?, eta, 1.0)?)
+            }
+            SamplerKind::Lms { order } => AnySampler::Lms(Lms::new(&grid()?, order)?),
+            SamplerKind::Dpmpp2sAncestral { eta } => {
+                AnySampler::Dpmpp2sAncestral(Dpmpp2sAncestral::new(&grid()?, eta, 1.0)?)
+            }
+            SamplerKind::DpmppSde { eta } => {
+                AnySampler::DpmppSde(DpmppSde::new(&grid()?, eta, 1.0)?)
+            }
+            SamplerKind::Dpmpp2mSde { eta } => AnySampler::DpmppMultistepSde(
+                DpmppMultistepSde::two_m(&grid()?, eta, 1.0, SecondOrder::Midpoint)?,
+            ),
+            SamplerKind::Dpmpp3mSde { eta } => {
+                AnySampler::DpmppMultistepSde(DpmppMultistepSde::three_m(&grid()?, eta, 1.0)?)
+            }
         })
     }
 }
@@ -195,6 +300,16 @@ pub enum AnySampler {
     Ddim(Ddim),
     /// DPM-Solver++(2M).
     Dpmpp2m(Dpmpp2m),
+    /// DPM-2, deterministic or ancestral.
+    Dpm2(Dpm2),
+    /// Linear multistep.
+    Lms(Lms),
+    /// DPM-Solver++(2S) ancestral.
+    Dpmpp2sAncestral(Dpmpp2sAncestral),
+    /// DPM-Solver++ SDE.
+    DpmppSde(DpmppSde),
+    /// DPM-Solver++(2M) or (3M) SDE.
+    DpmppMultistepSde(DpmppMultistepSde),
 }
 
 macro_rules! dispatch {
@@ -205,6 +320,11 @@ macro_rules! dispatch {
             AnySampler::ReverseSde($s) => $e,
             AnySampler::Ddim($s) => $e,
             AnySampler::Dpmpp2m($s) => $e,
+            AnySampler::Dpm2($s) => $e,
+            AnySampler::Lms($s) => $e,
+            AnySampler::Dpmpp2sAncestral($s) => $e,
+            AnySampler::DpmppSde($s) => $e,
+            AnySampler::DpmppMultistepSde($s) => $e,
         }
     };
 }

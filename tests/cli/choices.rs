@@ -5,6 +5,7 @@
 use std::process::{Command, Output};
 
 use crate::common::TempDir;
+use elucidated::sampler::SamplerName;
 
 fn edm_in(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edm"))
@@ -79,8 +80,9 @@ fn cli_generate_help_lists_the_values_of_every_choice() {
     let out = edm_in(dir.path(), &["generate", "-h"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
+    let samplers: Vec<&str> = SamplerName::ALL.iter().map(|n| n.as_str()).collect();
     for values in [
-        "euler, heun, dpmpp2m, ddim, ancestral, stochastic, sde",
+        samplers.join(", ").as_str(),
         "vp, ve, iddpm, edm",
         "paper, nvlabs",
         "cpu, cuda",

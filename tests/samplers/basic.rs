@@ -256,3 +256,35 @@ fn ablation_grid_reaches_discretisation_levels() {
         }
     }
 }
+
+/// Every sampler the CLI names builds on EDM's grid with the step count `steps_for_nfe` picks:
+/// its NFE is at most the budget and within one evaluation per step of it (2N - 1 for the
+/// two-evaluation samplers, N for the others), the name round-trips through its spelling, and
+/// a run on the oracle's Gaussian gives finite samples.
+#[test]
+fn every_named_sampler_builds_within_its_nfe_budget() {
+    let data = stiff_gaussian8().unwrap();
+    let disc = Discretization::paper(Family::Edm);
+    for name in elucidated::sampler::SamplerName::ALL {
+        assert_eq!(
+            name.as_str()
+                .parse::<elucidated::sampler::SamplerName>()
+                .unwrap(),
+            name
+        );
+        let kind = name.kind().unwrap();
+        for budget in [5, 9, 17, 35] {
+            let n = kind.steps_for_nfe(budget);
+            let times = disc.times_for(n, &Edm).unwrap();
+            let sampler = kind.build(&Edm, &times).unwrap();
+            let nfe = sampler.nfe();
+            assert!(
+                nfe <= budget && nfe + 1 >= budget.min(2 * n - 1),
+                "{name}: NFE {nfe} for a budget of {budget} with N = {n}"
+            );
+            let (latent, mut streams) = latents(8, &[1, 2]);
+            let x = sampler.sample(&data, &latent, &mut streams).unwrap();
+            assert!(x.iter().all(|v| v.is_finite()), "{name}");
+        }
+    }
+}

@@ -3,17 +3,12 @@
 //! [`SigmaGrid`] (I35, I36).
 
 use super::ddim::AncestralSplit;
-use super::grid::SigmaGrid;
+use super::grid::{SigmaGrid, geometric_mean};
 use super::noise::{NoiseRequest, NoiseSource};
 use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
 use crate::error::{Result, in_range};
 use crate::state::State;
-
-/// sqrt(a b) for 0 < b <= a, without the product's underflow.
-fn geometric_mean(a: f64, b: f64) -> f64 {
-    a.sqrt() * b.sqrt()
-}
 
 /// DPM-2 (I35): with d = (y - D(y; sigma_i)) / sigma_i, an Euler step to the midpoint in
 /// log sigma, sigma_mid = sqrt(sigma_i sigma_to), then the full step with the slope there:

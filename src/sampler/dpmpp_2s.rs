@@ -2,7 +2,7 @@
 //! y = x/s along a [`SigmaGrid`] (I35, I36).
 
 use super::ddim::AncestralSplit;
-use super::grid::SigmaGrid;
+use super::grid::{SigmaGrid, geometric_mean};
 use super::noise::{NoiseRequest, NoiseSource};
 use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
@@ -76,7 +76,7 @@ impl Sampler for Dpmpp2sAncestral {
                 if split.down == 0.0 {
                     y.lin_comb_assign(0.0, &denoised, 1.0)?;
                 } else {
-                    let mid = s.sqrt() * split.down.sqrt();
+                    let mid = geometric_mean(s, split.down);
                     let y_mid = y.lin_comb(mid / s, &denoised, (s - mid) / s)?;
                     let denoised_mid = run.denoise(&y_mid, mid)?;
                     y.lin_comb_assign(split.down / s, &denoised_mid, (s - split.down) / s)?;

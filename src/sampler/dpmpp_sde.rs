@@ -4,7 +4,7 @@
 //! when the source is a [`super::BrownianNoise`] (I37).
 
 use super::ddim::AncestralSplit;
-use super::grid::SigmaGrid;
+use super::grid::{SigmaGrid, geometric_mean};
 use super::noise::{NoiseRequest, NoiseSource};
 use super::run::{Options, Sample, Sampler};
 use crate::denoiser::Denoiser;
@@ -83,7 +83,7 @@ impl Sampler for DpmppSde {
                 if next == 0.0 {
                     y.lin_comb_assign(0.0, &denoised, 1.0)?;
                 } else {
-                    let mid = s.sqrt() * next.sqrt();
+                    let mid = geometric_mean(s, next);
                     let request = |draw, sigma_to| NoiseRequest {
                         step: i,
                         draw,

@@ -122,6 +122,12 @@ impl TimeGrid {
     }
 }
 
+/// sqrt(a b) for a, b >= 0, without the product's underflow or overflow: the midpoint in
+/// log sigma of the second-order steps (DPM-2, DPM-Solver++(2S) and SDE, I35).
+pub(crate) fn geometric_mean(a: f64, b: f64) -> f64 {
+    a.sqrt() * b.sqrt()
+}
+
 /// Noise levels sigma_0 > ... > sigma_N >= 0 with their scales s_i > 0: all that DDIM, DDPM and
 /// DPM-Solver++ need of a schedule, and what a discrete DDPM beta schedule provides.
 #[derive(Debug, Clone, PartialEq)]

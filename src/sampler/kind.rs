@@ -235,9 +235,9 @@ impl SamplerKind {
     }
 
     /// The number of steps N whose NFE is at most `nfe` and closest to it: (nfe + 1) / 2 for
-    /// the samplers with two evaluations per step but one on the last (Heun, Algorithm 2,
-    /// DPM-2 and its ancestral form at eta >= 1 ... — 2N - 1 evaluations), nfe for the others.
-    /// At least 1.
+    /// the samplers with two evaluations per step but one on the step into sigma = 0 (Heun,
+    /// Algorithm 2, DPM-2 and DPM-2 ancestral, DPM-Solver++(2S) ancestral and SDE: 2N - 1
+    /// evaluations), nfe for the others. At least 1.
     pub fn steps_for_nfe(&self, nfe: usize) -> usize {
         match self {
             SamplerKind::Heun
